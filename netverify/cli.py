@@ -1,0 +1,123 @@
+"""Command line: argparse only, no logic; heavy modules are imported inside the commands that need them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from netverify import __version__
+
+CNI_CHOICES = ("generic", "calico", "cilium", "aws-vpc-cni")
+EXIT_OK, EXIT_FOUND, EXIT_INPUT = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netverify",
+        description="Prove who can talk to whom in a Kubernetes cluster, from its manifests, before deploying.",
+    )
+    parser.add_argument("--version", action="version", version=f"netverify {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    matrix = commands.add_parser(
+        "matrix",
+        help="connectivity map: which endpoints may send what to which",
+        description="Compute the connectivity map of the manifests under PATH (files, directories, or - for stdin).",
+    )
+    matrix.add_argument("paths", nargs="+", metavar="PATH", help="file, directory (recursive), or - for stdin")
+    matrix.add_argument("--format", "-f", choices=("text", "json", "csv", "md"), default="text")
+    matrix.add_argument("--per-pod", action="store_true", help="list pods instead of workloads")
+    _add_common(matrix)
+    matrix.set_defaults(handler=run_matrix)
+    return parser
+
+
+def _add_common(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--cni",
+        choices=CNI_CHOICES,
+        default="generic",
+        help="implementation-defined behaviour to assume (default: generic, the conservative union)",
+    )
+    command.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
+    command.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no warnings")
+
+
+def _read_stdin_guard(paths: Sequence[str]) -> str | None:
+    if "-" in paths and sys.stdin is not None and sys.stdin.isatty():
+        return "refusing to read manifests from a terminal; pipe them in (helm template . | netverify matrix -)"
+    return None
+
+
+def _print_diagnostics(diagnostics, quiet: bool) -> int:
+    from netverify.model.diagnostics import Severity
+
+    errors = 0
+    for diagnostic in diagnostics:
+        if diagnostic.severity is Severity.ERROR:
+            errors += 1
+            print(str(diagnostic), file=sys.stderr)
+        elif not quiet and diagnostic.severity is Severity.WARNING:
+            print(str(diagnostic), file=sys.stderr)
+    return errors
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def run_matrix(args: argparse.Namespace) -> int:
+    problem = _read_stdin_guard(args.paths)
+    if problem:
+        print(f"netverify: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    from netverify.load.cluster_loader import load_cluster
+    from netverify.pipeline import analyze_cluster
+    from netverify.report.matrix_formats import MATRIX_FORMATS, MatrixView
+    from netverify.report.progress import ProgressBar
+
+    cluster = load_cluster(args.paths)
+    errors = _print_diagnostics(cluster.diagnostics, args.quiet)
+    bar = ProgressBar("computing", enabled=False if args.quiet else None)
+    try:
+        matrix = analyze_cluster(cluster, args.cni, progress=bar)
+    finally:
+        bar.close()
+    color = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    _write(MATRIX_FORMATS[args.format](MatrixView(matrix, args.per_pod, color)), args.output)
+    return EXIT_INPUT if errors else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("netverify: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (`netverify matrix . | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except OSError as error:
+        print(f"netverify: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as error:  # never a traceback for users; NETVERIFY_DEBUG=1 shows it for developers
+        if os.environ.get("NETVERIFY_DEBUG"):
+            raise
+        print(
+            f"netverify: internal error: {type(error).__name__}: {error} "
+            "(this is a bug; rerun with NETVERIFY_DEBUG=1 and report the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT

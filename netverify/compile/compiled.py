@@ -1,0 +1,103 @@
+"""Everything the engine needs, derived once from a Cluster and a CNI profile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from netverify.compile.classes import EndpointClass, build_classes
+from netverify.compile.ip_atoms import IPAtoms
+from netverify.compile.peers import PeerSpace
+from netverify.compile.profiles import Profile, get_profile
+from netverify.compile.service_atoms import ServiceSpace
+from netverify.compile.tables import DirectionTables, build_direction
+from netverify.model.addresses import IPRange
+from netverify.model.cluster import Cluster
+from netverify.model.peers import NetPeer, PeerComplement, PeerIntersection, PeerMatch, PeerUnion
+from netverify.model.policy import Direction
+
+
+def walk_peer(peer: PeerMatch) -> Iterable[PeerMatch]:
+    yield peer
+    if isinstance(peer, (PeerUnion, PeerIntersection)):
+        for term in peer.terms:
+            yield from walk_peer(term)
+    elif isinstance(peer, PeerComplement):
+        yield from walk_peer(peer.term)
+
+
+def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
+    found: list[IPRange] = []
+    seen: set[PeerMatch] = set()
+    for policy in cluster.policies:
+        trees = [policy.applies_to]
+        for rules in (policy.ingress, policy.egress):
+            trees.extend(rule.peer for rule in rules or ())
+        for tree in trees:
+            if tree in seen:
+                continue
+            seen.add(tree)
+            for node in walk_peer(tree):
+                if isinstance(node, NetPeer):
+                    found.extend(node.ranges)
+    return found
+
+
+@dataclass
+class CompiledCluster:
+    cluster: Cluster
+    profile: Profile
+    classes: list[EndpointClass]
+    group_class: np.ndarray
+    atoms: IPAtoms
+    services: ServiceSpace
+    peers: PeerSpace
+    ingress: DirectionTables
+    egress: DirectionTables
+    symbols: dict[tuple[int, str], int]
+    symbol_atom: np.ndarray  # (symbols, classes): service atom of that named port on that class, or -1
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def tables(self, direction: Direction) -> DirectionTables:
+        return self.ingress if direction is Direction.INGRESS else self.egress
+
+
+def compile_cluster(cluster: Cluster, profile: Profile | str = "generic") -> CompiledCluster:
+    if isinstance(profile, str):
+        profile = get_profile(profile)
+    ranges = mentioned_ranges(cluster)
+    has_ipv6 = any(family == 6 for group in cluster.groups for family, _ in group.ips)
+    atoms = IPAtoms(ranges, include_ipv6=has_ipv6)
+    classes, group_class = build_classes(cluster.groups, atoms)
+    service_trees = [
+        rule.service for policy in cluster.policies for rules in (policy.ingress, policy.egress) for rule in rules or ()
+    ]
+    named = {(p.protocol, p.port) for cls in classes for p in cls.ports if p.name}
+    services = ServiceSpace(set(service_trees), named)
+    peers = PeerSpace(classes, cluster.namespaces, atoms, profile)
+    symbols: dict[tuple[int, str], int] = {}
+    ingress = build_direction(Direction.INGRESS, cluster.policies, peers, services, symbols)
+    egress = build_direction(Direction.EGRESS, cluster.policies, peers, services, symbols)
+    symbol_atom = np.full((max(len(symbols), 1), len(classes)), -1, dtype=np.int64)
+    for c, cls in enumerate(classes):
+        for port in cls.ports:
+            if port.name and (port.protocol, port.name) in symbols:
+                symbol_atom[symbols[(port.protocol, port.name)], c] = services.atom_of(port.protocol, port.port)
+    return CompiledCluster(
+        cluster=cluster,
+        profile=profile,
+        classes=classes,
+        group_class=group_class,
+        atoms=atoms,
+        services=services,
+        peers=peers,
+        ingress=ingress,
+        egress=egress,
+        symbols=symbols,
+        symbol_atom=symbol_atom,
+    )

@@ -1,0 +1,147 @@
+"""Flat tables of one direction's ordered policies, in the shape the numba kernels read.
+
+For each target class: the policies that apply to it, in evaluation order (CSR). For each policy: its tier
+and its rules. For each rule: action, peers (CSR of peer indexes), a packed service mask, and the named
+ports it mentions (resolved per destination class through `symbol_atom`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from netverify.compile.peers import PeerSpace
+from netverify.compile.service_atoms import ServiceSpace
+from netverify.model.policy import Action, Direction, Policy, Rule, Tier
+from netverify.model.services import ProtocolPorts, ServiceMatch, ServiceUnion
+
+ACTION_CODES = {Action.ALLOW: 0, Action.DENY: 1, Action.PASS: 2, Action.LOG: 3}
+TIER_DENY, TIER_PASS = 0, 1
+
+
+def split_named_ports(tree: ServiceMatch) -> tuple[ServiceMatch, list[tuple[int, str]]]:
+    """Numeric part of a service tree, and the (protocol, name) pairs it also accepts.
+
+    Exact when names occur only under unions (always so for Kubernetes and AdminNetworkPolicy ports).
+    """
+    if isinstance(tree, ProtocolPorts) and tree.names:
+        return ProtocolPorts(tree.protocol, tree.ranges or ()), [(tree.protocol, n) for n in tree.names]
+    if isinstance(tree, ServiceUnion):
+        terms: list[ServiceMatch] = []
+        names: list[tuple[int, str]] = []
+        for term in tree.terms:
+            numeric, found = split_named_ports(term)
+            terms.append(numeric)
+            names.extend(found)
+        return ServiceUnion(tuple(terms)), names
+    return tree, []
+
+
+@dataclass
+class DirectionTables:
+    direction: Direction
+    policies: list[Policy]  # applicable in this direction, in evaluation order
+    tiers: list[Tier]
+    rules: list[tuple[int, Rule]]  # (policy index, rule), global rule order
+    target_policy_ptr: np.ndarray  # (classes + 1,)
+    target_policy: np.ndarray  # policy indexes, per target in evaluation order
+    policy_tier: np.ndarray
+    policy_rule_ptr: np.ndarray  # (policies + 1,)
+    tier_default: np.ndarray
+    rule_action: np.ndarray
+    rule_peer_ptr: np.ndarray
+    rule_peer: np.ndarray
+    rule_service: np.ndarray  # (rules, words) uint64
+    rule_symbol_ptr: np.ndarray
+    rule_symbol: np.ndarray
+    policy_targets: list[np.ndarray]  # classes each policy applies to
+
+
+def build_direction(
+    direction: Direction,
+    policies: list[Policy],
+    peers: PeerSpace,
+    services: ServiceSpace,
+    symbols: dict[tuple[int, str], int],
+) -> DirectionTables:
+    applicable = sorted((p for p in policies if p.rules(direction) is not None), key=lambda p: p.sort_key)
+    tiers: list[Tier] = []
+    tier_index: dict[Tier, int] = {}
+    policy_tier = np.empty(len(applicable), dtype=np.int64)
+    policy_rule_ptr = np.zeros(len(applicable) + 1, dtype=np.int64)
+    rules: list[tuple[int, Rule]] = []
+    pair_class: list[np.ndarray] = []
+    pair_policy: list[np.ndarray] = []
+    policy_targets: list[np.ndarray] = []
+    for i, policy in enumerate(applicable):
+        if policy.tier not in tier_index:
+            tier_index[policy.tier] = len(tiers)
+            tiers.append(policy.tier)
+        policy_tier[i] = tier_index[policy.tier]
+        for rule in policy.rules(direction) or ():
+            rules.append((i, rule))
+        policy_rule_ptr[i + 1] = len(rules)
+        targets = np.flatnonzero(peers.mask(policy.applies_to)[: peers.n_classes])
+        policy_targets.append(targets)
+        pair_class.append(targets)
+        pair_policy.append(np.full(len(targets), i, dtype=np.int64))
+    classes_of_pairs = np.concatenate(pair_class) if pair_class else np.zeros(0, dtype=np.int64)
+    policies_of_pairs = np.concatenate(pair_policy) if pair_policy else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((policies_of_pairs, classes_of_pairs))
+    target_policy = policies_of_pairs[order].astype(np.int64)
+    counts = np.bincount(classes_of_pairs, minlength=peers.n_classes) if len(order) else np.zeros(
+        peers.n_classes, dtype=np.int64
+    )
+    target_policy_ptr = np.zeros(peers.n_classes + 1, dtype=np.int64)
+    np.cumsum(counts, out=target_policy_ptr[1:])
+
+    tier_default = np.array(
+        [TIER_PASS if t.default_action is Action.PASS else TIER_DENY for t in tiers], dtype=np.int64
+    )
+    rule_action = np.array([ACTION_CODES[r.action] for _, r in rules], dtype=np.int64)
+    rule_service = np.zeros((len(rules), services.words), dtype=np.uint64)
+    peer_lists: list[np.ndarray] = []
+    symbol_lists: list[list[int]] = []
+    peer_index_cache: dict[object, np.ndarray] = {}
+    service_cache: dict[ServiceMatch, tuple[np.ndarray, list[int]]] = {}
+    for r, (_, rule) in enumerate(rules):
+        found = peer_index_cache.get(rule.peer)
+        if found is None:
+            found = peer_index_cache[rule.peer] = np.flatnonzero(peers.mask(rule.peer)).astype(np.int64)
+        peer_lists.append(found)
+        packed = service_cache.get(rule.service)
+        if packed is None:
+            numeric, names = split_named_ports(rule.service)
+            ids = []
+            for key in names:
+                if key not in symbols:
+                    symbols[key] = len(symbols)
+                ids.append(symbols[key])
+            packed = service_cache[rule.service] = (services.pack(services.mask(numeric)), ids)
+        rule_service[r] = packed[0]
+        symbol_lists.append(packed[1])
+    rule_peer_ptr = np.zeros(len(rules) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in peer_lists], out=rule_peer_ptr[1:])
+    rule_peer = np.concatenate(peer_lists) if peer_lists else np.zeros(0, dtype=np.int64)
+    rule_symbol_ptr = np.zeros(len(rules) + 1, dtype=np.int64)
+    np.cumsum([len(s) for s in symbol_lists], out=rule_symbol_ptr[1:])
+    rule_symbol = np.array([s for lst in symbol_lists for s in lst], dtype=np.int64)
+    return DirectionTables(
+        direction=direction,
+        policies=applicable,
+        tiers=tiers,
+        rules=rules,
+        target_policy_ptr=target_policy_ptr,
+        target_policy=target_policy,
+        policy_tier=policy_tier,
+        policy_rule_ptr=policy_rule_ptr,
+        tier_default=tier_default,
+        rule_action=rule_action,
+        rule_peer_ptr=rule_peer_ptr,
+        rule_peer=rule_peer,
+        rule_service=rule_service,
+        rule_symbol_ptr=rule_symbol_ptr,
+        rule_symbol=rule_symbol,
+        policy_targets=policy_targets,
+    )

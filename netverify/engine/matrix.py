@@ -1,0 +1,160 @@
+"""The connectivity result: class-level bit matrices, exposed as endpoints and their allowed services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from netverify.compile.compiled import CompiledCluster
+from netverify.model.addresses import IPRange, parse_address
+from netverify.model.diagnostics import Diagnostic
+from netverify.engine.connset import ConnSet
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One row/column of the reported matrix: a workload, a pod, or an external address range."""
+
+    id: str
+    kind: str  # workload kind, "Pod", or "external"
+    namespace: str | None = None
+    name: str | None = None
+    class_index: int | None = None
+    atoms: tuple[int, ...] = ()  # IP atoms of an external endpoint
+    owner: str | None = None  # per-pod view: the workload that made the pod
+
+    @property
+    def is_external(self) -> bool:
+        return self.class_index is None
+
+    def to_json(self) -> dict:
+        data: dict = {"id": self.id, "kind": self.kind}
+        if self.namespace is not None:
+            data["namespace"] = self.namespace
+            data["name"] = self.name
+        if self.owner is not None:
+            data["owner"] = self.owner
+        return data
+
+
+class ConnectivityMatrix:
+    """Allowed services for every (source, destination) pair of endpoints.
+
+    `pod_rows[s, p]` holds what class s may send to peer p (a class or an IP atom, both ends agreeing);
+    `ingress[d, n_classes + a]` holds what external atom a may send to class d.
+    """
+
+    def __init__(self, compiled: CompiledCluster, pod_rows: np.ndarray, ingress: np.ndarray, seconds: float = 0.0):
+        self.compiled = compiled
+        self.pod_rows = pod_rows
+        self.ingress = ingress
+        self.seconds = seconds
+        self._external: list[Endpoint] | None = None
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.compiled.cluster.diagnostics
+
+    @property
+    def n_classes(self) -> int:
+        return self.compiled.n_classes
+
+    # ---- endpoints -------------------------------------------------------------------------------
+
+    def workload_endpoints(self, per_pod: bool = False) -> list[Endpoint]:
+        found: list[Endpoint] = []
+        groups = self.compiled.cluster.groups
+        order = sorted(range(len(groups)), key=lambda g: (groups[g].namespace, groups[g].name))
+        for g in order:
+            group = groups[g]
+            cls = int(self.compiled.group_class[g])
+            if per_pod:
+                owner = None if group.kind == "Pod" else f"{group.kind}/{group.name}"
+                for pod in group.pod_names():
+                    found.append(Endpoint(f"{group.namespace}/{pod}", "Pod", group.namespace, pod, cls, owner=owner))
+            else:
+                found.append(Endpoint(group.id, group.kind, group.namespace, group.name, cls))
+        return found
+
+    def external_endpoints(self) -> list[Endpoint]:
+        """IP atoms, adjacent ones merged when every pod treats them alike."""
+        if self._external is None:
+            self._external = self._merge_atoms()
+        return self._external
+
+    def _merge_atoms(self) -> list[Endpoint]:
+        atoms = self.compiled.atoms.atoms
+        c = self.n_classes
+        merged: list[tuple[IPRange, list[int]]] = []
+        previous_key: bytes | None = None
+        for a, atom in enumerate(atoms):
+            key = self.pod_rows[:, c + a].tobytes() + self.ingress[:, c + a].tobytes()
+            if merged and previous_key == key and merged[-1][0].family == atom.family:
+                last = merged[-1][0]
+                merged[-1] = (IPRange(atom.family, last.first, atom.last), merged[-1][1] + [a])
+            else:
+                merged.append((atom, [a]))
+            previous_key = key
+        return [Endpoint(r.label, "external", atoms=tuple(ids)) for r, ids in merged]
+
+    def endpoints(self, per_pod: bool = False) -> list[Endpoint]:
+        return self.workload_endpoints(per_pod) + self.external_endpoints()
+
+    def find(self, ident: str, per_pod: bool = False) -> Endpoint:
+        """An endpoint by id ("ns/name"), or the external endpoint holding an IP address."""
+        for endpoint in self.workload_endpoints(per_pod):
+            if endpoint.id == ident:
+                return endpoint
+        try:
+            family, address = parse_address(ident)
+        except ValueError:
+            raise KeyError(f"no endpoint {ident!r}: expected namespace/name of a pod or workload, or an IP") from None
+        atom = self.compiled.atoms.index_of(family, address)
+        if atom is None:
+            raise KeyError(f"address {ident!r} is of an IP family no input mentions")
+        for endpoint in self.external_endpoints():
+            if atom in endpoint.atoms:
+                return endpoint
+        raise KeyError(ident)
+
+    # ---- connections -----------------------------------------------------------------------------
+
+    def conn(self, src: Endpoint | str, dst: Endpoint | str) -> ConnSet | None:
+        """Allowed services from src to dst; None when neither end is a pod (not modelled)."""
+        src = self.find(src) if isinstance(src, str) else src
+        dst = self.find(dst) if isinstance(dst, str) else dst
+        space = self.compiled.services
+        if src.class_index is not None:
+            column = dst.class_index if dst.class_index is not None else self.n_classes + dst.atoms[0]
+            return ConnSet(self.pod_rows[src.class_index, column], space)
+        if dst.class_index is not None:
+            return ConnSet(self.ingress[dst.class_index, self.n_classes + src.atoms[0]], space)
+        return None
+
+    def allowed(self, src: str, dst: str, protocol: str | int, port: int | None = None) -> bool:
+        found = self.conn(src, dst)
+        return found is not None and found.contains(protocol, port)
+
+    def connections(self, per_pod: bool = False) -> Iterator[tuple[Endpoint, Endpoint, ConnSet]]:
+        """Every pair with some allowed traffic, pod to itself left out, in a stable order."""
+        pods = self.workload_endpoints(per_pod)
+        external = self.external_endpoints()
+        c = self.n_classes
+        space = self.compiled.services
+        nonempty = self.pod_rows.any(axis=2)
+        for src in pods:
+            row = nonempty[src.class_index]
+            for dst in pods:
+                if dst.id != src.id and row[dst.class_index]:
+                    yield src, dst, ConnSet(self.pod_rows[src.class_index, dst.class_index], space)
+            for dst in external:
+                if row[c + dst.atoms[0]]:
+                    yield src, dst, ConnSet(self.pod_rows[src.class_index, c + dst.atoms[0]], space)
+        for src in external:
+            column = c + src.atoms[0]
+            for dst in pods:
+                words = self.ingress[dst.class_index, column]
+                if words.any():
+                    yield src, dst, ConnSet(words, space)

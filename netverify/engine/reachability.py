@@ -1,0 +1,61 @@
+"""Run the kernels for both directions and combine them into the connectivity matrix."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from netverify.compile.compiled import CompiledCluster
+from netverify.compile.tables import DirectionTables
+from netverify.engine.matrix import ConnectivityMatrix
+
+BLOCK = 512
+
+Progress = Callable[[int, int], None]  # (done, total) target classes
+
+
+def evaluate_direction(
+    compiled: CompiledCluster, tables: DirectionTables, is_ingress: bool, progress: Progress | None, offset: int
+) -> np.ndarray:
+    from netverify.engine.kernels import evaluate_targets
+
+    n_classes = compiled.n_classes
+    out = np.empty((n_classes, compiled.peers.size, compiled.services.words), dtype=np.uint64)
+    total = 2 * n_classes
+    for first in range(0, n_classes, BLOCK):
+        last = min(first + BLOCK, n_classes)
+        evaluate_targets(
+            first,
+            last,
+            is_ingress,
+            n_classes,
+            compiled.services.full,
+            tables.target_policy_ptr,
+            tables.target_policy,
+            tables.policy_tier,
+            tables.policy_rule_ptr,
+            tables.tier_default,
+            tables.rule_action,
+            tables.rule_peer_ptr,
+            tables.rule_peer,
+            tables.rule_service,
+            tables.rule_symbol_ptr,
+            tables.rule_symbol,
+            compiled.symbol_atom,
+            out[first:last],
+        )
+        if progress is not None:
+            progress(offset + last, total)
+    return out
+
+
+def compute_matrix(compiled: CompiledCluster, progress: Progress | None = None) -> ConnectivityMatrix:
+    from netverify.engine.kernels import combine_directions
+
+    started = time.perf_counter()
+    ingress = evaluate_direction(compiled, compiled.ingress, True, progress, 0)
+    egress = evaluate_direction(compiled, compiled.egress, False, progress, compiled.n_classes)
+    combine_directions(egress, ingress, compiled.n_classes)
+    return ConnectivityMatrix(compiled, egress, ingress, time.perf_counter() - started)

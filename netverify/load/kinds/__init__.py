@@ -1,0 +1,45 @@
+"""The explicit registry of the kinds netverify understands: (API group, kind) -> loader.
+
+A loader takes one `Document` and a `ClusterBuilder`; it adds model objects or reports diagnostics and
+never raises past `InputError`. Adding a kind means adding a module and one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from netverify.load.builder import ClusterBuilder
+from netverify.load.documents import Document
+from netverify.load.kinds import namespaces, networkpolicy, workloads
+
+KindLoader = Callable[[Document, ClusterBuilder], None]
+
+# (API group, kind); the core group is "".
+KIND_LOADERS: dict[tuple[str, str], KindLoader] = {
+    ("", "Namespace"): namespaces.load_namespace,
+    ("", "Pod"): workloads.load_pod,
+    ("", "ReplicationController"): workloads.load_workload,
+    ("apps", "Deployment"): workloads.load_workload,
+    ("apps", "StatefulSet"): workloads.load_workload,
+    ("apps", "DaemonSet"): workloads.load_workload,
+    ("apps", "ReplicaSet"): workloads.load_workload,
+    ("batch", "Job"): workloads.load_workload,
+    ("batch", "CronJob"): workloads.load_workload,
+    ("networking.k8s.io", "NetworkPolicy"): networkpolicy.load_network_policy,
+}
+
+# API versions each group is known in; another version of a known kind is reported, not guessed at.
+KNOWN_VERSIONS: dict[str, set[str]] = {
+    "": {"v1"},
+    "apps": {"v1"},
+    "batch": {"v1", "v1beta1"},
+    "networking.k8s.io": {"v1"},
+}
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """`apps/v1` -> ("apps", "v1"); `v1` -> ("", "v1")."""
+    if "/" in api_version:
+        group, _, version = api_version.partition("/")
+        return group, version
+    return "", api_version

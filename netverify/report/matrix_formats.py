@@ -1,0 +1,93 @@
+"""Formatters of `netverify matrix`: each turns a ConnectivityMatrix into text for one format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netverify.engine.matrix import ConnectivityMatrix
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    matrix: ConnectivityMatrix
+    per_pod: bool = False
+    color: bool = False
+
+
+def render_json(view: MatrixView) -> str:
+    m = view.matrix
+    data = {
+        "endpoints": [e.to_json() for e in m.endpoints(view.per_pod)],
+        "connections": [
+            {"src": src.id, "dst": dst.id, "conn": conn.to_json()} for src, dst, conn in m.connections(view.per_pod)
+        ],
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def render_csv(view: MatrixView) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["src", "dst", "conn"])
+    for src, dst, conn in view.matrix.connections(view.per_pod):
+        writer.writerow([src.id, dst.id, str(conn)])
+    return out.getvalue()
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_md(view: MatrixView) -> str:
+    rows = ["| source | destination | allowed |", "|---|---|---|"]
+    for src, dst, conn in view.matrix.connections(view.per_pod):
+        rows.append(f"| {_md_cell(src.id)} | {_md_cell(dst.id)} | {_md_cell(str(conn))} |")
+    if len(rows) == 2:
+        rows.append("| _(no allowed flows)_ | | |")
+    return "\n".join(rows) + "\n"
+
+
+def _label(endpoint) -> str:
+    if endpoint.is_external:
+        return f"{endpoint.id} [external]"
+    return f"{endpoint.id} [{endpoint.kind}]"
+
+
+def render_text(view: MatrixView) -> str:
+    """Aligned `source => destination : services`, grouped by source, with a one-line summary."""
+    m = view.matrix
+    lines: list[tuple[str, str, str]] = [
+        (_label(src), _label(dst), str(conn)) for src, dst, conn in m.connections(view.per_pod)
+    ]
+    endpoints = m.endpoints(view.per_pod)
+    workloads = sum(1 for e in endpoints if not e.is_external)
+    summary = (
+        f"{workloads} {'pods' if view.per_pod else 'workloads/pods'}, "
+        f"{len(endpoints) - workloads} external ranges, {len(m.compiled.cluster.policies)} policies, "
+        f"{len(lines)} allowed flows"
+    )
+    if not lines:
+        return f"no allowed flows\n{summary}\n"
+    width_src = max(len(s) for s, _, _ in lines)
+    width_dst = max(len(d) for _, d, _ in lines)
+    bold, dim, reset = ("\033[1m", "\033[2m", "\033[0m") if view.color else ("", "", "")
+    out: list[str] = []
+    previous = None
+    for src, dst, conn in lines:
+        shown = src if src != previous else ""
+        previous = src
+        out.append(f"{bold}{shown:<{width_src}}{reset} => {dst:<{width_dst}} : {conn}")
+    out.append(f"{dim}{summary}{reset}")
+    return "\n".join(out) + "\n"
+
+
+MATRIX_FORMATS: dict[str, Callable[[MatrixView], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "csv": render_csv,
+    "md": render_md,
+}
