@@ -9,18 +9,21 @@ from netverify.model.addresses import IPRange, family_max
 
 
 class IPAtoms:
-    """Sorted disjoint ranges covering IPv4 (and IPv6 when anything mentions it)."""
+    """Sorted disjoint ranges covering all of IPv4 and IPv6.
+
+    Both families are always modelled (a pod allowed everywhere reaches the IPv6 internet too);
+    `ipv6_mentioned` tells reports whether IPv6 is worth listing.
+    """
 
     def __init__(self, ranges: Iterable[IPRange], include_ipv6: bool = False):
         cuts: dict[int, set[int]] = {4: {0}, 6: {0}}
-        families = {4}
+        families = {4, 6}
+        self.ipv6_mentioned = include_ipv6
         for r in ranges:
-            families.add(r.family)
+            self.ipv6_mentioned |= r.family == 6
             cuts[r.family].add(r.first)
             if r.last < family_max(r.family):
                 cuts[r.family].add(r.last + 1)
-        if include_ipv6:
-            families.add(6)
         self.atoms: list[IPRange] = []
         self._starts: dict[int, list[int]] = {}
         self._offset: dict[int, int] = {}

@@ -90,6 +90,8 @@ class ConnectivityMatrix:
         merged: list[tuple[IPRange, list[int]]] = []
         previous_key: bytes | None = None
         for a, atom in enumerate(atoms):
+            if atom.family == 6 and not self.compiled.atoms.ipv6_mentioned:
+                break  # IPv6 is modelled but not listed when no input mentions it
             key = self.pod_rows[:, c + a].tobytes() + self.ingress[:, c + a].tobytes()
             if merged and previous_key == key and merged[-1][0].family == atom.family:
                 last = merged[-1][0]
@@ -117,7 +119,7 @@ class ConnectivityMatrix:
         for endpoint in self.external_endpoints():
             if atom in endpoint.atoms:
                 return endpoint
-        raise KeyError(ident)
+        return Endpoint(self.compiled.atoms.atoms[atom].label, "external", atoms=(atom,))
 
     # ---- connections -----------------------------------------------------------------------------
 
