@@ -35,6 +35,7 @@ def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
         trees = [policy.applies_to]
         for rules in (policy.ingress, policy.egress):
             trees.extend(rule.peer for rule in rules or ())
+            trees.extend(rule.target for rule in rules or () if rule.target is not None)
         for tree in trees:
             if tree in seen:
                 continue
@@ -42,6 +43,8 @@ def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
             for node in walk_peer(tree):
                 if isinstance(node, NetPeer):
                     found.extend(node.ranges)
+    for network_set in cluster.network_sets:
+        found.extend(network_set.ranges)
     return found
 
 
@@ -79,7 +82,9 @@ def compile_cluster(cluster: Cluster, profile: Profile | str = "generic") -> Com
     ]
     named = {(p.protocol, p.port) for cls in classes for p in cls.ports if p.name}
     services = ServiceSpace(set(service_trees), named)
-    peers = PeerSpace(classes, cluster.namespaces, atoms, profile)
+    peers = PeerSpace(
+        classes, cluster.namespaces, atoms, profile, cluster.network_sets, cluster.service_accounts
+    )
     symbols: dict[tuple[int, str], int] = {}
     ingress = build_direction(Direction.INGRESS, cluster.policies, peers, services, symbols)
     egress = build_direction(Direction.EGRESS, cluster.policies, peers, services, symbols)

@@ -14,28 +14,55 @@ import numpy as np
 from netverify.compile.peers import PeerSpace
 from netverify.compile.service_atoms import ServiceSpace
 from netverify.model.policy import Action, Direction, Policy, Rule, Tier
-from netverify.model.services import ProtocolPorts, ServiceMatch, ServiceUnion
+from netverify.model.services import AnyService, ProtocolPorts, ServiceIntersection, ServiceMatch, ServiceUnion
 
 ACTION_CODES = {Action.ALLOW: 0, Action.DENY: 1, Action.PASS: 2, Action.LOG: 3}
 TIER_DENY, TIER_PASS = 0, 1
 
 
-def split_named_ports(tree: ServiceMatch) -> tuple[ServiceMatch, list[tuple[int, str]]]:
-    """Numeric part of a service tree, and the (protocol, name) pairs it also accepts.
+class UnsupportedServiceTree(ValueError):
+    """Named ports in a position the tables cannot express exactly (under a complement)."""
 
-    Exact when names occur only under unions (always so for Kubernetes and AdminNetworkPolicy ports).
+
+def has_names(tree: ServiceMatch) -> bool:
+    if isinstance(tree, ProtocolPorts):
+        return bool(tree.names)
+    if isinstance(tree, (ServiceUnion, ServiceIntersection)):
+        return any(has_names(t) for t in tree.terms)
+    return False if isinstance(tree, AnyService) else has_names(getattr(tree, "term", AnyService()))
+
+
+def split_named_ports(tree: ServiceMatch) -> tuple[ServiceMatch, list[tuple[int, str]], ServiceMatch]:
+    """(numeric part, (protocol, name) pairs also accepted, filter the resolved name atoms must pass).
+
+    The tree matches `numeric ∪ (names ∩ filter)`. Exact for names under unions (Kubernetes and
+    AdminNetworkPolicy ports) and for one named union intersected with numeric terms (Calico
+    `protocol` + `ports` + `notPorts`/`notProtocol`).
     """
-    if isinstance(tree, ProtocolPorts) and tree.names:
-        return ProtocolPorts(tree.protocol, tree.ranges or ()), [(tree.protocol, n) for n in tree.names]
+    if not has_names(tree):
+        return tree, [], AnyService()
+    if isinstance(tree, ProtocolPorts):
+        return ProtocolPorts(tree.protocol, tree.ranges or ()), [(tree.protocol, n) for n in tree.names], AnyService()
     if isinstance(tree, ServiceUnion):
         terms: list[ServiceMatch] = []
         names: list[tuple[int, str]] = []
         for term in tree.terms:
-            numeric, found = split_named_ports(term)
+            numeric, found, term_filter = split_named_ports(term)
+            if found and not isinstance(term_filter, AnyService):
+                raise UnsupportedServiceTree("named ports under an intersection inside a union")
             terms.append(numeric)
             names.extend(found)
-        return ServiceUnion(tuple(terms)), names
-    return tree, []
+        return ServiceUnion(tuple(terms)), names, AnyService()
+    if isinstance(tree, ServiceIntersection):
+        named = [t for t in tree.terms if has_names(t)]
+        if len(named) != 1:
+            raise UnsupportedServiceTree("several named-port terms in one intersection")
+        others = tuple(t for t in tree.terms if t is not named[0])
+        numeric, names, inner_filter = split_named_ports(named[0])
+        if not isinstance(inner_filter, AnyService):
+            others = (*others, inner_filter)
+        return ServiceIntersection((numeric, *others)), names, ServiceIntersection(others)
+    raise UnsupportedServiceTree("named ports under a complement")
 
 
 @dataclass
@@ -55,6 +82,9 @@ class DirectionTables:
     rule_service: np.ndarray  # (rules, words) uint64
     rule_symbol_ptr: np.ndarray
     rule_symbol: np.ndarray
+    rule_symbol_filter: np.ndarray  # (rules, words): which resolved named-port atoms may match
+    rule_target: np.ndarray  # -1, or the row of `target_bits` the target class must be in
+    target_bits: np.ndarray  # (constraints, class words) packed class sets
     policy_targets: list[np.ndarray]  # classes each policy applies to
 
 
@@ -101,10 +131,15 @@ def build_direction(
     )
     rule_action = np.array([ACTION_CODES[r.action] for _, r in rules], dtype=np.int64)
     rule_service = np.zeros((len(rules), services.words), dtype=np.uint64)
+    rule_symbol_filter = np.zeros((len(rules), services.words), dtype=np.uint64)
+    rule_target = np.full(len(rules), -1, dtype=np.int64)
+    class_words = max((peers.n_classes + 63) // 64, 1)
+    target_rows: list[np.ndarray] = []
+    target_index: dict[object, int] = {}
     peer_lists: list[np.ndarray] = []
     symbol_lists: list[list[int]] = []
     peer_index_cache: dict[object, np.ndarray] = {}
-    service_cache: dict[ServiceMatch, tuple[np.ndarray, list[int]]] = {}
+    service_cache: dict[ServiceMatch, tuple[np.ndarray, list[int], np.ndarray]] = {}
     for r, (_, rule) in enumerate(rules):
         found = peer_index_cache.get(rule.peer)
         if found is None:
@@ -112,15 +147,28 @@ def build_direction(
         peer_lists.append(found)
         packed = service_cache.get(rule.service)
         if packed is None:
-            numeric, names = split_named_ports(rule.service)
+            numeric, names, name_filter = split_named_ports(rule.service)
             ids = []
             for key in names:
                 if key not in symbols:
                     symbols[key] = len(symbols)
                 ids.append(symbols[key])
-            packed = service_cache[rule.service] = (services.pack(services.mask(numeric)), ids)
+            packed = service_cache[rule.service] = (
+                services.pack(services.mask(numeric)),
+                ids,
+                services.pack(services.mask(name_filter)),
+            )
         rule_service[r] = packed[0]
         symbol_lists.append(packed[1])
+        rule_symbol_filter[r] = packed[2]
+        if rule.target is not None:
+            row = target_index.get(rule.target)
+            if row is None:
+                row = target_index[rule.target] = len(target_rows)
+                bits = np.zeros(class_words * 64, dtype=bool)
+                bits[: peers.n_classes] = peers.mask(rule.target)[: peers.n_classes]
+                target_rows.append(np.packbits(bits.reshape(-1, 8), axis=1, bitorder="little").reshape(-1).view(np.uint64))
+            rule_target[r] = row
     rule_peer_ptr = np.zeros(len(rules) + 1, dtype=np.int64)
     np.cumsum([len(p) for p in peer_lists], out=rule_peer_ptr[1:])
     rule_peer = np.concatenate(peer_lists) if peer_lists else np.zeros(0, dtype=np.int64)
@@ -143,5 +191,10 @@ def build_direction(
         rule_service=rule_service,
         rule_symbol_ptr=rule_symbol_ptr,
         rule_symbol=rule_symbol,
+        rule_symbol_filter=rule_symbol_filter,
+        rule_target=rule_target,
+        target_bits=np.array(target_rows, dtype=np.uint64).reshape(len(target_rows), class_words)
+        if target_rows
+        else np.zeros((1, class_words), dtype=np.uint64),
         policy_targets=policy_targets,
     )

@@ -35,6 +35,9 @@ def evaluate_targets(
     rule_service,
     rule_symbol_ptr,
     rule_symbol,
+    rule_symbol_filter,
+    rule_target,
+    target_bits,
     symbol_atom,
     out,
 ):
@@ -66,6 +69,9 @@ def evaluate_targets(
                     action = rule_action[r]
                     if action == LOG:
                         continue
+                    constraint = rule_target[r]
+                    if constraint >= 0 and not (target_bits[constraint, t // 64] >> np.uint64(t % 64)) & np.uint64(1):
+                        continue
                     s0 = rule_symbol_ptr[r]
                     s1 = rule_symbol_ptr[r + 1]
                     per_peer_names = s1 > s0 and not is_ingress
@@ -75,7 +81,7 @@ def evaluate_targets(
                         for s in range(s0, s1):
                             atom = symbol_atom[rule_symbol[s], t]
                             if atom >= 0:
-                                mask[atom // 64] |= np.uint64(1) << np.uint64(atom % 64)
+                                mask[atom // 64] |= (np.uint64(1) << np.uint64(atom % 64)) & rule_symbol_filter[r, atom // 64]
                     for k in range(rule_peer_ptr[r], rule_peer_ptr[r + 1]):
                         p = rule_peer[k]
                         for w in range(words):
@@ -84,7 +90,7 @@ def evaluate_targets(
                                 for s in range(s0, s1):
                                     atom = symbol_atom[rule_symbol[s], p]
                                     if atom >= 0 and atom // 64 == w:
-                                        m |= np.uint64(1) << np.uint64(atom % 64)
+                                        m |= (np.uint64(1) << np.uint64(atom % 64)) & rule_symbol_filter[r, w]
                             m &= undecided[p, w]
                             if m == 0:
                                 continue

@@ -43,6 +43,9 @@ def evaluate_direction(
             tables.rule_service,
             tables.rule_symbol_ptr,
             tables.rule_symbol,
+            tables.rule_symbol_filter,
+            tables.rule_target,
+            tables.target_bits,
             compiled.symbol_atom,
             out[first:last],
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from netverify.model.cluster import Cluster
 from netverify.model.diagnostics import Diagnostic, Severity
-from netverify.model.policy import Policy
+from netverify.model.policy import Policy, Tier
 from netverify.model.source import SourceRef
 from netverify.model.workloads import Namespace, PodGroup
 
@@ -16,6 +16,7 @@ class ClusterBuilder:
     cluster: Cluster = field(default_factory=Cluster)
     _policy_names: dict[tuple[str, str], SourceRef] = field(default_factory=dict)
     _group_names: dict[str, SourceRef] = field(default_factory=dict)
+    tiers: dict[str, tuple[Tier, SourceRef]] = field(default_factory=dict)  # declared Calico tiers
 
     def error(self, message: str, source: SourceRef | None, code: str = "input") -> None:
         self.cluster.diagnostics.append(Diagnostic(Severity.ERROR, message, source, code))

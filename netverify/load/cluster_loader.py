@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
-from netverify.load.kinds import KIND_LOADERS, KNOWN_VERSIONS, split_api_version
+from netverify.load.kinds import FINALIZERS, KIND_LOADERS, KNOWN_VERSIONS, split_api_version
 from netverify.load.sources import read_sources
 from netverify.load.validation import InputErrors
 from netverify.model.cluster import Cluster
@@ -100,5 +100,7 @@ def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)
     load_documents(documents, builder)
+    for finalize in FINALIZERS:
+        finalize(builder)
     add_implicit_namespaces(builder)
     return builder.cluster

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.policy import Policy
-from netverify.model.workloads import Namespace, PodGroup
+from netverify.model.workloads import Namespace, NetworkSet, PodGroup
 
 
 @dataclass
@@ -14,6 +14,8 @@ class Cluster:
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     groups: list[PodGroup] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
+    network_sets: list[NetworkSet] = field(default_factory=list)
+    service_accounts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # labels
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property

@@ -20,6 +20,14 @@ class PeerMatch:
     __slots__ = ()
 
 
+class SetScope(Enum):
+    """Which labelled network sets a label-based peer also matches (Calico selectors match sets too)."""
+
+    NONE = "none"  # pods only (Kubernetes NetworkPolicy, AdminNetworkPolicy)
+    IN_SCOPE = "in-scope"  # pods and network sets within the peer's namespace scope (Calico)
+    GLOBAL = "global"  # only GlobalNetworkSets: Calico `namespaceSelector: global()`
+
+
 @dataclass(frozen=True, slots=True)
 class AnyPeer(PeerMatch):
     """Every endpoint and every address, inside the cluster or not."""
@@ -30,12 +38,16 @@ class EndpointPeer(PeerMatch):
     """Known endpoints chosen by labels.
 
     `namespace` pins one namespace (a Kubernetes podSelector-only peer); otherwise `namespace_selector`
-    chooses namespaces by their labels; with neither, every namespace is in scope.
+    chooses namespaces by their labels; with neither, every namespace is in scope. Calico adds service
+    accounts (names and/or a selector over the account's labels) and labelled network sets.
     """
 
     selector: Selector = MatchAll()
     namespace: str | None = None
     namespace_selector: Selector | None = None
+    service_account_names: frozenset[str] | None = None
+    service_account_selector: Selector | None = None
+    sets: SetScope = SetScope.NONE
 
 
 class PodIPMatching(Enum):

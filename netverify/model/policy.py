@@ -50,13 +50,18 @@ KUBERNETES_POLICY_ORDER = 1000.0  # Calico's order for converted Kubernetes Netw
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One ordered rule: if the peer and the service match, `action` happens."""
+    """One ordered rule: if the peer and the service match, `action` happens.
+
+    `target` optionally narrows which of the policy's own endpoints the rule applies to (a Calico ingress
+    rule's `destination` selector or nets, an egress rule's `source`); None means all of them.
+    """
 
     action: Action
     peer: PeerMatch
     service: ServiceMatch
     source: SourceRef
     name: str  # where in the policy, e.g. "ingress[0]"
+    target: PeerMatch | None = None
 
 
 @dataclass(frozen=True, slots=True)

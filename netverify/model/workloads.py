@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netverify.model.addresses import IPRange
 from netverify.model.source import SourceRef
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -68,3 +69,14 @@ class PodGroup:
     def port_names(self) -> dict[tuple[int, int], str]:
         """(protocol, port) -> name, for named-port resolution on this destination."""
         return {(p.protocol, p.port): p.name for p in self.ports if p.name}
+
+
+@dataclass(slots=True)
+class NetworkSet:
+    """Calico (Global)NetworkSet: labelled address ranges that rule selectors can match like endpoints."""
+
+    name: str
+    namespace: str | None  # None for a GlobalNetworkSet
+    labels: dict[str, str]
+    ranges: tuple[IPRange, ...]
+    source: SourceRef | None = None
