@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
-from netverify.load.kinds import namespaces, networkpolicy, workloads
+from netverify.load.kinds import adminnetworkpolicy, calico, namespaces, networkpolicy, workloads
 
 KindLoader = Callable[[Document, ClusterBuilder], None]
 
@@ -26,7 +26,25 @@ KIND_LOADERS: dict[tuple[str, str], KindLoader] = {
     ("batch", "Job"): workloads.load_workload,
     ("batch", "CronJob"): workloads.load_workload,
     ("networking.k8s.io", "NetworkPolicy"): networkpolicy.load_network_policy,
+    ("policy.networking.k8s.io", "AdminNetworkPolicy"): adminnetworkpolicy.load_admin_network_policy,
+    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): (
+        adminnetworkpolicy.load_baseline_admin_network_policy
+    ),
+    ("", "ServiceAccount"): calico.load_service_account,
 }
+for _group in ("projectcalico.org", "crd.projectcalico.org"):
+    KIND_LOADERS.update(
+        {
+            (_group, "GlobalNetworkPolicy"): calico.load_calico_policy,
+            (_group, "NetworkPolicy"): calico.load_calico_policy,
+            (_group, "Tier"): calico.load_tier,
+            (_group, "GlobalNetworkSet"): calico.load_network_set,
+            (_group, "NetworkSet"): calico.load_network_set,
+        }
+    )
+
+# Steps that need every document loaded first (e.g. policies naming a Tier defined in a later file).
+FINALIZERS: list[Callable[[ClusterBuilder], None]] = [calico.resolve_tiers, adminnetworkpolicy.report_anp_priorities]
 
 # API versions each group is known in; another version of a known kind is reported, not guessed at.
 KNOWN_VERSIONS: dict[str, set[str]] = {
@@ -34,6 +52,9 @@ KNOWN_VERSIONS: dict[str, set[str]] = {
     "apps": {"v1"},
     "batch": {"v1", "v1beta1"},
     "networking.k8s.io": {"v1"},
+    "policy.networking.k8s.io": {"v1alpha1"},
+    "projectcalico.org": {"v3"},
+    "crd.projectcalico.org": {"v1"},
 }
 
 
