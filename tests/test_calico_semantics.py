@@ -306,3 +306,30 @@ def test_ports_without_protocol_is_an_error():
     policy = gnp("bad", 1, ingress=[{"action": "Allow", "destination": {"ports": [80]}}])
     m = netverify.analyze(base(policy), cni="calico")
     assert any("protocol" in d.message for d in m.compiled.cluster.errors)
+
+
+def test_icmp_type_and_code_match():
+    rules = [
+        {"action": "Allow", "protocol": "ICMP", "icmp": {"type": 8, "code": 0}},
+        {"action": "Allow", "protocol": "ICMP", "icmp": {"type": 3}},
+        {"action": "Deny"},
+    ]
+    m = run(gnp("p", 1, ingress=rules))
+    conn = m.conn("y/c", "x/a")
+    assert conn.contains("ICMP", 8 * 256 + 0) and not conn.contains("ICMP", 8 * 256 + 1)
+    assert conn.contains("ICMP", 3 * 256 + 13) and not conn.contains("ICMP", 0)
+    assert conn.to_json() == {"ICMP": [{"type": 3}, {"type": 8, "codes": [[0, 0]]}]}
+    assert str(conn) == "ICMP type 3, type 8 code 0"
+
+
+def test_not_icmp_excludes_a_type():
+    rules = [{"action": "Deny", "protocol": "ICMP", "notICMP": {"type": 8}}, {"action": "Allow"}]
+    m = run(gnp("p", 1, ingress=rules))
+    conn = m.conn("y/c", "x/a")
+    assert conn.contains("ICMP", 8 * 256 + 5) and not conn.contains("ICMP", 0)
+    assert conn.contains("TCP", 80)
+
+
+def test_icmp_match_needs_icmp_protocol():
+    m = netverify.analyze(base(gnp("bad", 1, ingress=[{"action": "Allow", "protocol": "TCP", "icmp": {"type": 8}}])))
+    assert any("ICMP" in d.message for d in m.compiled.cluster.errors)

@@ -14,10 +14,8 @@ import numpy as np
 from netverify.model.services import (
     ICMP,
     ICMPV6,
-    PORT_MAX,
-    PORT_MIN,
-    PORT_PROTOCOLS,
     PROTOCOL_MAX,
+    VALUE_DOMAINS,
     AnyService,
     ProtocolPorts,
     ServiceComplement,
@@ -39,14 +37,14 @@ def walk_service(tree: ServiceMatch) -> Iterable[ProtocolPorts]:
 
 class ServiceSpace:
     def __init__(self, trees: Iterable[ServiceMatch], named_ports: Iterable[tuple[int, int]] = ()):
-        port_cuts: dict[int, set[int]] = {p: {PORT_MIN} for p in PORT_PROTOCOLS}
+        port_cuts: dict[int, set[int]] = {p: {lo} for p, (lo, _) in VALUE_DOMAINS.items()}
         protocol_cuts = {0, PROTOCOL_MAX + 1}
-        for protocol in (*PORT_PROTOCOLS, ICMP, ICMPV6):
+        for protocol in (*VALUE_DOMAINS, ICMP, ICMPV6):
             protocol_cuts.update((protocol, protocol + 1))
 
         def add_port_range(protocol: int, lo: int, hi: int) -> None:
             port_cuts[protocol].add(lo)
-            if hi < PORT_MAX:
+            if hi < VALUE_DOMAINS[protocol][1]:
                 port_cuts[protocol].add(hi + 1)
 
         for tree in trees:
@@ -76,7 +74,7 @@ class ServiceSpace:
                 self._port_starts[lo] = starts
                 self._port_offset[lo] = len(proto_lo)
                 for j, start in enumerate(starts):
-                    end = starts[j + 1] - 1 if j + 1 < len(starts) else PORT_MAX
+                    end = starts[j + 1] - 1 if j + 1 < len(starts) else VALUE_DOMAINS[lo][1]
                     proto_lo.append(lo)
                     proto_hi.append(lo)
                     port_lo.append(start)
@@ -93,6 +91,14 @@ class ServiceSpace:
         self.size = len(proto_lo)
         self.words = (self.size + 63) // 64
         self._full = self.pack(np.ones(self.size, dtype=bool))
+
+    def atoms_of_protocol(self, protocol: int) -> range:
+        """Every atom of one protocol (one atom for a protocol without values)."""
+        if protocol in self._port_starts:
+            first = self._port_offset[protocol]
+            return range(first, first + len(self._port_starts[protocol]))
+        atom = self.atom_of(protocol, None)
+        return range(atom, atom + 1)
 
     def atom_of(self, protocol: int, port: int | None) -> int:
         """The atom holding (protocol, port); port is ignored for protocols without ports."""

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from netverify.compile.service_atoms import ServiceSpace
-from netverify.model.services import PORT_PROTOCOLS, PROTOCOL_NUMBERS, protocol_name
+from netverify.model.services import ICMP_PROTOCOLS, PROTOCOL_NUMBERS, VALUE_DOMAINS, protocol_name
 
 
 class ConnSet:
@@ -35,9 +35,14 @@ class ConnSet:
         return hash(self.words.tobytes())
 
     def contains(self, protocol: int | str, port: int | None = None) -> bool:
+        """Is (protocol, port) allowed? For ICMP the port is `type * 256 + code`; None asks "any value"."""
         if isinstance(protocol, str):
             protocol = PROTOCOL_NUMBERS[protocol.upper()] if not protocol.isdigit() else int(protocol)
-        atom = self.space.atom_of(protocol, port)
+        if port is None and protocol in VALUE_DOMAINS:
+            return any(self._has(atom) for atom in self.space.atoms_of_protocol(protocol))
+        return self._has(self.space.atom_of(protocol, port))
+
+    def _has(self, atom: int) -> bool:
         return bool((int(self.words[atom // 64]) >> (atom % 64)) & 1)
 
     def protocols(self) -> dict[int, list[tuple[int, int]] | bool]:
@@ -47,7 +52,7 @@ class ConnSet:
         result: dict[int, list[tuple[int, int]] | bool] = {}
         for atom in np.flatnonzero(allowed):
             lo, hi = int(space.proto_lo[atom]), int(space.proto_hi[atom])
-            if lo == hi and lo in PORT_PROTOCOLS:
+            if lo == hi and lo in VALUE_DOMAINS:
                 ranges = result.setdefault(lo, [])
                 assert isinstance(ranges, list)
                 first, last = int(space.port_lo[atom]), int(space.port_hi[atom])
@@ -61,13 +66,21 @@ class ConnSet:
         return result
 
     def to_json(self) -> Any:
-        """DESIGN.md's `conn`: "all", or protocol name -> [[first, last], ...] / true."""
+        """DESIGN.md's `conn`: "all", or protocol name -> [[first, last], ...] / true.
+
+        ICMP and ICMPv6 are `true` when every type is allowed, else a list of {"type": t} (every code) or
+        {"type": t, "codes": [[first, last], ...]}.
+        """
         if self.is_all:
             return "all"
-        return {
-            protocol_name(number): [list(r) for r in value] if isinstance(value, list) else True
-            for number, value in sorted(self.protocols().items())
-        }
+        result: dict[str, Any] = {}
+        for number, value in sorted(self.protocols().items()):
+            name = protocol_name(number)
+            if isinstance(value, list) and number in ICMP_PROTOCOLS:
+                result[name] = True if value == [VALUE_DOMAINS[number]] else _icmp_json(value)
+            else:
+                result[name] = [list(r) for r in value] if isinstance(value, list) else True
+        return result
 
     def __str__(self) -> str:
         if self.is_all:
@@ -84,10 +97,35 @@ class ConnSet:
         return f"ConnSet({self})"
 
 
+def _icmp_json(ranges: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Value ranges (type * 256 + code) -> one entry per ICMP type."""
+    by_type: dict[int, list[list[int]]] = {}
+    for first, last in ranges:
+        for icmp_type in range(first // 256, last // 256 + 1):
+            lo = max(first, icmp_type * 256) - icmp_type * 256
+            hi = min(last, icmp_type * 256 + 255) - icmp_type * 256
+            by_type.setdefault(icmp_type, []).append([lo, hi])
+    return [
+        {"type": t} if codes == [[0, 255]] else {"type": t, "codes": codes} for t, codes in sorted(by_type.items())
+    ]
+
+
 def _describe(number: int, value: list[tuple[int, int]] | bool) -> str:
     name = protocol_name(number)
     if value is True:
         return name
+    if number in ICMP_PROTOCOLS:
+        assert isinstance(value, list)
+        if value == [VALUE_DOMAINS[number]]:
+            return name
+        parts = []
+        for entry in _icmp_json(value):
+            codes = entry.get("codes")
+            text = f"type {entry['type']}"
+            if codes:
+                text += " code " + ",".join(str(a) if a == b else f"{a}-{b}" for a, b in codes)
+            parts.append(text)
+        return f"{name} " + ", ".join(parts)
     assert isinstance(value, list)
     if value == [(1, 65535)]:
         return f"{name} all ports"

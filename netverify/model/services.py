@@ -12,6 +12,25 @@ TCP, UDP, SCTP, ICMP, ICMPV6, UDPLITE = 6, 17, 132, 1, 58, 136
 PORT_PROTOCOLS = (TCP, UDP, SCTP)
 PORT_MIN, PORT_MAX = 1, 65535
 PROTOCOL_MAX = 255
+ICMP_PROTOCOLS = (ICMP, ICMPV6)
+
+# Protocols with a second dimension, and its domain. Ports for TCP/UDP/SCTP/UDPLite; for ICMP and ICMPv6
+# the value is `type * 256 + code`, so "type 3, any code" is the range 768-1023.
+VALUE_DOMAINS: dict[int, tuple[int, int]] = {
+    TCP: (PORT_MIN, PORT_MAX),
+    UDP: (PORT_MIN, PORT_MAX),
+    SCTP: (PORT_MIN, PORT_MAX),
+    UDPLITE: (PORT_MIN, PORT_MAX),
+    ICMP: (0, 0xFFFF),
+    ICMPV6: (0, 0xFFFF),
+}
+
+
+def icmp_range(icmp_type: int, code: int | None) -> tuple[int, int]:
+    """The value range of an ICMP type (any code) or of one type/code pair."""
+    if code is None:
+        return (icmp_type * 256, icmp_type * 256 + 255)
+    return (icmp_type * 256 + code, icmp_type * 256 + code)
 
 PROTOCOL_NAMES = {TCP: "TCP", UDP: "UDP", SCTP: "SCTP", ICMP: "ICMP", ICMPV6: "ICMPv6", UDPLITE: "UDPLite"}
 PROTOCOL_NUMBERS = {name.upper(): number for number, name in PROTOCOL_NAMES.items()}
@@ -57,7 +76,9 @@ class AnyService(ServiceMatch):
 
 @dataclass(frozen=True, slots=True)
 class ProtocolPorts(ServiceMatch):
-    """One protocol; `ranges` None means every port (or a protocol without ports); `names` are named ports.
+    """One protocol; `ranges` None means every value (or a protocol without values); `names` are named ports.
+
+    Values are destination ports, or `type * 256 + code` for ICMP and ICMPv6 (see VALUE_DOMAINS).
 
     A port protocol with `ranges == ()` and no names matches nothing (it only exists to keep the tree regular).
     """

@@ -3,8 +3,9 @@
 Translation into the ordered model (reference/k8s-calico-anp-semantics.md §4): tiers by (order, name),
 policies by (order, name), rules in order. A rule's `source`/`destination` split into the peer (the other
 end), the target (the policy's own endpoint, which a rule may narrow further) and the service (protocol
-and destination ports). Where a rule uses something this version cannot evaluate exactly (source ports,
-ICMP type/code, HTTP match, service references, named ports in notPorts), it is approximated toward
+and destination ports; ICMP type/code become values of the ICMP protocols). Where a rule uses something
+this version cannot evaluate exactly (source ports, HTTP match, service references, named ports in
+notPorts), it is approximated toward
 "allowed" — an Allow rule ignores the condition, a Deny or Pass rule is dropped — and a warning says so.
 """
 
@@ -47,6 +48,7 @@ from netverify.model.services import (
     ServiceComplement,
     ServiceIntersection,
     ServiceMatch,
+    icmp_range,
     parse_protocol,
 )
 from netverify.model.source import SourceRef
@@ -147,8 +149,10 @@ def service_match(rule: CalicoRule, approx: Approximations) -> ServiceMatch:
             terms.append(ServiceComplement(ProtocolPorts(protocol, ranges)))
     if rule.notProtocol is not None:
         terms.append(ServiceComplement(ProtocolPorts(parse_protocol(rule.notProtocol), None)))
-    if rule.icmp is not None or rule.notICMP is not None:
-        approx.add("an ICMP type/code match")
+    if rule.icmp is not None and protocol is not None:
+        terms.append(ProtocolPorts(protocol, (icmp_range(rule.icmp.type, rule.icmp.code),)))
+    if rule.notICMP is not None and protocol is not None:
+        terms.append(ServiceComplement(ProtocolPorts(protocol, (icmp_range(rule.notICMP.type, rule.notICMP.code),))))
     if rule.source.ports or rule.source.notPorts:
         approx.add("a source-port match")
     if rule.http is not None:

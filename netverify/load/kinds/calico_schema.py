@@ -119,6 +119,15 @@ class CalicoRule(Strict):
         return value
 
     @model_validator(mode="after")
+    def _icmp_needs_icmp_protocol(self) -> CalicoRule:
+        if (self.icmp or self.notICMP) and (self.protocol is None or parse_protocol(self.protocol) not in (1, 58)):
+            raise ValueError("icmp and notICMP need protocol ICMP or ICMPv6")
+        for match in (self.icmp, self.notICMP):
+            if match is not None and match.type is None:
+                raise ValueError("an icmp match needs a type")
+        return self
+
+    @model_validator(mode="after")
     def _ports_need_a_port_protocol(self) -> CalicoRule:
         for side in (self.source, self.destination):
             if (side.ports or side.notPorts) and (
