@@ -96,6 +96,8 @@ def add_implicit_namespaces(builder: ClusterBuilder) -> None:
 
 def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster:
     """Read every source and build one model; problems are in `cluster.diagnostics`, never raised."""
+    if isinstance(sources, (str, dict)):
+        sources = [sources]
     documents, diagnostics = read_sources(list(sources), stdin=stdin)
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)

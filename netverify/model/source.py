@@ -14,6 +14,8 @@ class SourceRef:
     column: int = 0
 
     def __str__(self) -> str:
+        if not self.line:
+            return self.file
         if self.column:
             return f"{self.file}:{self.line}:{self.column}"
         return f"{self.file}:{self.line}"

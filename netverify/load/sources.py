@@ -1,0 +1,296 @@
+"""User inputs (paths, directories, standard input, YAML text, Python objects) -> positioned Documents.
+
+Everything that can go wrong with the input becomes a Diagnostic, so one unreadable file or broken
+document never hides the problems (or the verdicts) of the others.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+import yaml
+
+from netverify.load.documents import Document, SourceMap
+from netverify.load.yamltree import DocumentError, StreamBuilder
+from netverify.model.diagnostics import Diagnostic, Severity
+from netverify.model.source import SourceRef
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
+_KUBERNETES_OBJECT = "expected a Kubernetes object (a mapping with apiVersion and kind)"
+_NOT_TEXT = "not a text file (cannot decode as UTF-8)"
+_TOO_BIG = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (expected Kubernetes manifests)"
+_HELM_SOURCE = re.compile(r"^#[ \t]*Source:[ \t]*(\S[^\r\n]*?)[ \t]*\r?$", re.MULTILINE)
+_YAML_TEXT_STARTS = ("apiVersion:", "kind:", "---")
+
+Source = str | os.PathLike[str] | dict[str, Any] | list[Any]
+
+
+def read_sources(
+    sources: Iterable[Source], stdin: TextIO | None = None
+) -> tuple[list[Document], list[Diagnostic]]:
+    """Read every source in order; a file reached twice (given twice, or via a directory) is read once."""
+    if isinstance(sources, (str, dict, os.PathLike)):  # a lone source, not an iterable of them
+        sources = [sources]
+    docs: list[Document] = []
+    diags: list[Diagnostic] = []
+    seen: set[str] = set()
+    python_map = SourceMap("<python>")
+    for source in sources:
+        if isinstance(source, dict):
+            _add_object(source, python_map, None, docs, diags)
+        elif isinstance(source, (list, tuple)):
+            for index, item in enumerate(source):
+                _add_object(item, python_map, None, docs, diags, f"item {index} of the list")
+        elif isinstance(source, str) and _looks_like_yaml(source):
+            _extend(read_text(source, "<string>"), docs, diags)
+        elif isinstance(source, str) and source == "-":
+            _extend(_read_stdin(sys.stdin if stdin is None else stdin), docs, diags)
+        elif isinstance(source, (str, os.PathLike)):
+            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags)
+        else:
+            diags.append(
+                _error(
+                    f"cannot read a source of type {type(source).__name__} "
+                    "(expected a path, '-', YAML text, a dict or a list of dicts)"
+                )
+            )
+    return docs, diags
+
+
+def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
+    """Parse a YAML (or JSON) stream; documents before a syntax error are kept."""
+    docs: list[Document] = []
+    diags: list[Diagnostic] = []
+    if "\x00" in text:
+        return docs, [_error(_NOT_TEXT, SourceRef(name, 0))]
+    helm_lines, helm_origins = _helm_sources(text)
+    builder: StreamBuilder | None = None
+    previous_end = -1
+    try:
+        builder = StreamBuilder(text)
+        for built in builder.documents():
+            if isinstance(built, DocumentError):
+                diags.append(_error(built.message, SourceRef(name, built.line, built.column)))
+                continue
+            origin = None
+            if helm_lines:
+                at = bisect.bisect_left(helm_lines, built.start_line) - 1
+                if at >= 0 and helm_lines[at] > previous_end:
+                    origin = helm_origins[at]
+                previous_end = built.end_line
+            if built.data is not None:
+                _add_object(built.data, SourceMap(name, built.positions), origin, docs, diags)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = SourceRef(name, mark.line + 1, mark.column + 1) if mark else SourceRef(name, 0)
+        diags.append(
+            _error(f"invalid YAML: {exc.problem or exc.context} (expected valid YAML syntax)", where)
+        )
+    except yaml.reader.ReaderError as exc:
+        diags.append(
+            _error(f"invalid YAML: {exc.reason} (expected valid YAML syntax)", _offset_ref(text, exc, name))
+        )
+    except yaml.YAMLError as exc:
+        diags.append(_error(f"invalid YAML: {exc} (expected valid YAML syntax)", SourceRef(name, 0)))
+    finally:
+        if builder is not None:
+            builder.close()
+    return docs, diags
+
+
+def type_name(value: Any) -> str:
+    """How a YAML value reads to a user ("a list", "an integer"), for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return "a date"
+    if isinstance(value, bytes):
+        return "binary data"
+    return f"a {type(value).__name__}"
+
+
+def _looks_like_yaml(text: str) -> bool:
+    return "\n" in text or text.lstrip().startswith(_YAML_TEXT_STARTS)
+
+
+def _extend(
+    result: tuple[list[Document], list[Diagnostic]], docs: list[Document], diags: list[Diagnostic]
+) -> None:
+    docs.extend(result[0])
+    diags.extend(result[1])
+
+
+def _error(message: str, source: SourceRef | None = None) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, message, source)
+
+
+def _add_object(
+    data: Any,
+    source_map: SourceMap,
+    origin: str | None,
+    docs: list[Document],
+    diags: list[Diagnostic],
+    where: str = "",
+) -> None:
+    """One top-level object; `kind: *List` with an `items` list becomes one Document per item."""
+    suffix = f" ({where})" if where else ""
+    if not isinstance(data, dict):
+        diags.append(_error(f"{_KUBERNETES_OBJECT}, found {type_name(data)}{suffix}", source_map.locate(())))
+        return
+    kind = data.get("kind")
+    items = data.get("items")
+    if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+        docs.append(Document(data, source_map, (), origin))
+        return
+    for index, item in enumerate(items):
+        base = ("items", index)
+        if isinstance(item, dict):
+            docs.append(Document(item, source_map, base, origin))
+        else:
+            message = f"{_KUBERNETES_OBJECT}, found {type_name(item)} (items[{index}] of a {kind}){suffix}"
+            diags.append(_error(message, source_map.locate(base)))
+
+
+def _helm_sources(text: str) -> tuple[list[int], list[str]]:
+    """0-based lines of the `# Source: <template>` comments that `helm template` writes, and the templates."""
+    lines: list[int] = []
+    origins: list[str] = []
+    line = 0
+    last = 0
+    for match in _HELM_SOURCE.finditer(text):
+        line += text.count("\n", last, match.start())
+        last = match.start()
+        lines.append(line)
+        origins.append(match.group(1))
+    return lines, origins
+
+
+def _offset_ref(text: str, exc: yaml.reader.ReaderError, name: str) -> SourceRef:
+    """libyaml reports reader errors as a byte offset into the UTF-8 text; turn it into line and column."""
+    position = exc.position if isinstance(exc.position, int) else 0
+    before = text.encode("utf-8")[:position].decode("utf-8", errors="ignore")
+    line = before.count("\n") + 1
+    return SourceRef(name, line, len(before) - (before.rfind("\n") + 1) + 1)
+
+
+def _decode(raw: bytes) -> str | None:
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+
+
+def _read_stdin(stream: TextIO) -> tuple[list[Document], list[Diagnostic]]:
+    name = "<stdin>"
+    try:
+        text = stream.read(MAX_FILE_BYTES + 1)
+    except UnicodeDecodeError:
+        return [], [_error(_NOT_TEXT, SourceRef(name, 0))]
+    except OSError as exc:
+        return [], [_error(f"{name}: cannot read: {exc.strerror or exc}")]
+    if len(text) > MAX_FILE_BYTES:
+        return [], [_error(_TOO_BIG, SourceRef(name, 0))]
+    return read_text(text, name)
+
+
+def _read_path(path: str, seen: set[str], docs: list[Document], diags: list[Diagnostic]) -> None:
+    if os.path.isdir(path):
+        files = _walk(path, diags)
+    elif os.path.exists(path):
+        files = iter([(path, path)])
+    else:
+        diags.append(_error(f"{path}: no such file or directory"))
+        return
+    for fs_path, display in files:
+        real = os.path.realpath(fs_path)
+        if real in seen:
+            continue
+        seen.add(real)
+        text = _read_file(fs_path, display, diags)
+        if text is not None:
+            _extend(read_text(text, display), docs, diags)
+
+
+def _read_file(fs_path: str, display: str, diags: list[Diagnostic]) -> str | None:
+    try:
+        with open(fs_path, "rb") as stream:
+            if os.fstat(stream.fileno()).st_size > MAX_FILE_BYTES:
+                raw = b""
+                too_big = True
+            else:
+                raw = stream.read(MAX_FILE_BYTES + 1)  # also bounds pipes and /dev files, whose size is 0
+                too_big = len(raw) > MAX_FILE_BYTES
+    except FileNotFoundError:
+        diags.append(_error(f"{display}: no such file or directory"))
+        return None
+    except OSError as exc:
+        diags.append(_error(f"{display}: cannot read: {exc.strerror or exc}"))
+        return None
+    if too_big:
+        diags.append(_error(_TOO_BIG, SourceRef(display, 0)))
+        return None
+    text = _decode(raw)
+    if text is None:
+        diags.append(_error(_NOT_TEXT, SourceRef(display, 0)))
+    return text
+
+
+def _join(display: str, name: str) -> str:
+    return name if display in ("", ".", "./") else os.path.join(display, name)
+
+
+def _walk(top: str, diags: list[Diagnostic]) -> Iterator[tuple[str, str]]:
+    """Manifest files under `top` as (path to open, name to show), depth-first in name order.
+
+    Hidden entries (`.git`, `.venv`, `.gitlab-ci.yml`) are skipped; symlinked directories are followed, but
+    each real directory is listed once, so a link back up the tree cannot loop.
+    """
+    visited = {os.path.realpath(top)}
+
+    def listing(fs_path: str, display: str) -> list[tuple[os.DirEntry[str], str]]:
+        try:
+            with os.scandir(fs_path) as scan:
+                entries = sorted((e for e in scan if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError as exc:
+            diags.append(_error(f"{display}: cannot read directory: {exc.strerror or exc}"))
+            return []
+        return [(entry, _join(display, entry.name)) for entry in reversed(entries)]
+
+    stack = listing(top, top)
+    while stack:
+        entry, display = stack.pop()
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            real = os.path.realpath(entry.path)
+            if real not in visited:
+                visited.add(real)
+                stack.extend(listing(entry.path, display))
+        elif entry.name.lower().endswith(MANIFEST_EXTENSIONS):
+            if entry.is_symlink() and not os.path.exists(entry.path):
+                diags.append(_error(f"{display}: no such file or directory (broken symbolic link)"))
+            else:
+                yield entry.path, display
