@@ -10,8 +10,8 @@ from netverify.load.cluster_loader import load_cluster
 from netverify.model.cluster import Cluster
 
 
-def analyze_cluster(cluster: Cluster, cni: str = "generic", progress=None) -> ConnectivityMatrix:
-    compiled = compile_cluster(cluster, cni)
+def analyze_cluster(cluster: Cluster, cni: str = "generic", progress=None, extra_services=()) -> ConnectivityMatrix:
+    compiled = compile_cluster(cluster, cni, extra_services)
     return compute_matrix(compiled, progress)
 
 

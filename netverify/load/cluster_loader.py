@@ -12,7 +12,7 @@ from netverify.load.kinds import FINALIZERS, KIND_LOADERS, KNOWN_VERSIONS, split
 from netverify.load.sources import read_sources
 from netverify.load.validation import InputErrors
 from netverify.model.cluster import Cluster
-from netverify.model.diagnostics import InputError
+from netverify.model.diagnostics import Diagnostic, InputError, Severity
 from netverify.model.workloads import NAMESPACE_NAME_LABEL, Namespace
 
 # Kinds that change reachability but that this version does not model: reported, never silently dropped.
@@ -34,6 +34,13 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
     data = doc.data
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
+        if api_version is None and kind is None and "metadata" not in data and "spec" not in data:
+            # Helm values, a netverify contract, CI config: YAML that is not a Kubernetes object at all
+            builder.cluster.diagnostics.append(
+                Diagnostic(Severity.INFO, "not a Kubernetes object (no apiVersion, kind, metadata or spec); skipped",
+                           doc.source(), "not-kubernetes")
+            )
+            return
         builder.error(
             "object without apiVersion and kind (expected a Kubernetes object with both)",
             doc.source(),

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from netverify.engine.matrix import ConnectivityMatrix
+from netverify.report import jsonfmt
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def render_json(view: MatrixView) -> str:
             {"src": src.id, "dst": dst.id, "conn": conn.to_json()} for src, dst, conn in m.connections(view.per_pod)
         ],
     }
-    return json.dumps(data, indent=2) + "\n"
+    return jsonfmt.dumps(data) + "\n"
 
 
 def render_csv(view: MatrixView) -> str:

@@ -1,0 +1,77 @@
+"""Formatters of `netverify check`: one function per format, chosen from an explicit registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netverify.report import jsonfmt
+from netverify.verify.isolation import CheckResult
+
+
+@dataclass(frozen=True)
+class CheckView:
+    result: CheckResult
+    color: bool = False
+
+
+def render_json(view: CheckView) -> str:
+    return jsonfmt.dumps(view.result.to_json()) + "\n"
+
+
+def render_text(view: CheckView) -> str:
+    result = view.result
+    red, green, yellow, bold, reset = (
+        ("\033[31m", "\033[32m", "\033[33m", "\033[1m", "\033[0m") if view.color else ("", "", "", "", "")
+    )
+    lines: list[str] = []
+    for v in result.violations:
+        lines.append(
+            f"{red}VIOLATION{reset} {v.rule}: {bold}{v.src.id}{reset} ({v.src_tenant}) -> "
+            f"{bold}{v.dst.id}{reset} ({v.dst_tenant}): {v.conn}"
+        )
+        for allowed in v.allowed_by:
+            lines.append(f"    allowed by {allowed}")
+    for f in result.findings:
+        where = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
+        lines.append(f"{yellow}{f.severity}{reset} {f.rule}: {where}{f.message}")
+    stats = result.stats
+    summary = (
+        f"{stats['endpoints']} endpoints, {stats['tenants']} tenants, {stats['policies']} policies: "
+        f"{len(result.violations)} violations, {len(result.findings)} findings"
+    )
+    if result.errors:
+        lines.append(f"{red}input errors: isolation cannot be proven on partial input{reset} ({summary})")
+    elif result.violations:
+        lines.append(f"{red}isolation violated{reset} ({summary})")
+    else:
+        lines.append(f"{green}isolation holds{reset} ({summary})")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_md(view: CheckView) -> str:
+    """For a pull-request comment: a verdict line, then a table of violations and one of findings."""
+    result = view.result
+    out = [f"### netverify: {'isolation holds' if result.ok else 'isolation violated' if result.violations else 'input errors'}", ""]
+    if result.violations:
+        out += ["| source | destination | allowed | allowed by |", "|---|---|---|---|"]
+        for v in result.violations:
+            by = "<br>".join(_md(str(a)) for a in v.allowed_by)
+            out.append(f"| {_md(v.src.id)} ({_md(v.src_tenant)}) | {_md(v.dst.id)} ({_md(v.dst_tenant)}) | {_md(str(v.conn))} | {by} |")
+        out.append("")
+    if result.findings:
+        out += ["| severity | rule | where | message |", "|---|---|---|---|"]
+        for f in result.findings:
+            where = f"{f.file}:{f.line}" if f.file else ""
+            out.append(f"| {f.severity} | {f.rule} | {_md(where)} | {_md(f.message)} |")
+        out.append("")
+    stats = result.stats
+    out.append(f"{stats['endpoints']} endpoints, {stats['tenants']} tenants, {stats['policies']} policies.")
+    return "\n".join(out) + "\n"
+
+
+CHECK_FORMATS: dict[str, Callable[[CheckView], str]] = {"text": render_text, "json": render_json, "md": render_md}

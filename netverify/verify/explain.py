@@ -1,0 +1,155 @@
+"""Why is a flow allowed or denied: the decisions of one packet, in evaluation order, with file:line.
+
+This walks the same compiled tables the numba kernel reads, for one (target, peer, service atom), and
+records every policy and rule consulted. It is the explanation half of "is it allowed"; the property tests
+check that its verdict equals the kernel's bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from netverify.compile.compiled import CompiledCluster
+from netverify.compile.tables import TIER_PASS, DirectionTables
+from netverify.model.policy import Action, Direction, Policy, Rule, Tier
+from netverify.model.source import SourceRef
+
+_ACTIONS = [Action.ALLOW, Action.DENY, Action.PASS, Action.LOG]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One step of the trace: a rule that matched, or a tier's or the endpoint's default."""
+
+    step: str  # "rule", "tier-default", "default"
+    action: Action
+    tier: Tier | None = None
+    policy: Policy | None = None
+    rule: Rule | None = None
+    detail: str = ""
+
+    @property
+    def source(self) -> SourceRef | None:
+        if self.rule is not None:
+            return self.rule.source
+        return self.policy.source if self.policy is not None else None
+
+    def describe(self) -> str:
+        if self.step == "rule":
+            assert self.policy is not None and self.rule is not None
+            return (
+                f"{self.action.value}: {self.policy.kind} {self.policy.name} {self.rule.name} "
+                f"(tier {self.policy.tier.name}) at {self.rule.source}"
+            )
+        if self.step == "tier-default":
+            assert self.tier is not None
+            return f"{self.action.value}: end of tier {self.tier.name} ({self.detail})"
+        return f"{self.action.value}: {self.detail}"
+
+
+@dataclass
+class DirectionTrace:
+    direction: Direction
+    allowed: bool
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def deciding(self) -> Decision | None:
+        """The decision that settled the verdict (the last non-Log, non-Pass one)."""
+        for decision in reversed(self.decisions):
+            if decision.action in (Action.ALLOW, Action.DENY):
+                return decision
+        return None
+
+
+def _rule_matches(
+    compiled: CompiledCluster, tables: DirectionTables, r: int, target: int, peer: int, atom: int, is_ingress: bool
+) -> bool:
+    constraint = tables.rule_target[r]
+    if constraint >= 0 and not (int(tables.target_bits[constraint, target // 64]) >> (target % 64)) & 1:
+        return False
+    peers = tables.rule_peer[tables.rule_peer_ptr[r] : tables.rule_peer_ptr[r + 1]]
+    position = np.searchsorted(peers, peer)
+    if position >= len(peers) or peers[position] != peer:
+        return False
+    if (int(tables.rule_service[r, atom // 64]) >> (atom % 64)) & 1:
+        return True
+    destination = target if is_ingress else peer
+    if destination >= compiled.n_classes:
+        return False
+    name_filter = (int(tables.rule_symbol_filter[r, atom // 64]) >> (atom % 64)) & 1
+    for s in tables.rule_symbol[tables.rule_symbol_ptr[r] : tables.rule_symbol_ptr[r + 1]]:
+        if compiled.symbol_atom[s, destination] == atom and name_filter:
+            return True
+    return False
+
+
+def trace_direction(compiled: CompiledCluster, direction: Direction, target: int, peer: int, atom: int) -> DirectionTrace:
+    """Decisions for `target` (a class) in `direction` about `peer` (class or n_classes + IP atom)."""
+    tables = compiled.tables(direction)
+    is_ingress = direction is Direction.INGRESS
+    trace = DirectionTrace(direction, allowed=False)
+    begin, end = tables.target_policy_ptr[target], tables.target_policy_ptr[target + 1]
+    i = begin
+    while i < end:
+        tier_index = tables.policy_tier[tables.target_policy[i]]
+        tier = tables.tiers[tier_index]
+        outcome: Action | None = None
+        while i < end and tables.policy_tier[tables.target_policy[i]] == tier_index:
+            p = tables.target_policy[i]
+            i += 1
+            if outcome is not None:
+                continue
+            policy = tables.policies[p]
+            for r in range(tables.policy_rule_ptr[p], tables.policy_rule_ptr[p + 1]):
+                if not _rule_matches(compiled, tables, r, target, peer, atom, is_ingress):
+                    continue
+                action = _ACTIONS[tables.rule_action[r]]
+                trace.decisions.append(Decision("rule", action, tier, policy, tables.rules[r][1]))
+                if action is not Action.LOG:
+                    outcome = action
+                    break
+        if outcome is Action.ALLOW or outcome is Action.DENY:
+            trace.allowed = outcome is Action.ALLOW
+            return trace
+        if outcome is Action.PASS:
+            continue
+        if tables.tier_default[tier_index] == TIER_PASS:
+            trace.decisions.append(Decision("tier-default", Action.PASS, tier, detail="no rule decided; tier passes"))
+            continue
+        trace.decisions.append(
+            Decision("tier-default", Action.DENY, tier, detail="a policy of this tier selects the endpoint, no rule allowed")
+        )
+        trace.allowed = False
+        return trace
+    if begin == end:
+        detail = f"no policy selects the endpoint for {direction.value}: allowed by default"
+    else:
+        detail = f"no tier decided: the endpoint's default for {direction.value} allows"
+    trace.decisions.append(Decision("default", Action.ALLOW, detail=detail))
+    trace.allowed = True
+    return trace
+
+
+@dataclass
+class FlowTrace:
+    """Both ends of a flow for one service atom: the source's egress and the destination's ingress."""
+
+    egress: DirectionTrace | None  # None when the source is an external address (no policy there)
+    ingress: DirectionTrace | None
+
+    @property
+    def allowed(self) -> bool:
+        return all(t.allowed for t in (self.egress, self.ingress) if t is not None)
+
+
+def trace_flow(compiled: CompiledCluster, src: tuple[str, int], dst: tuple[str, int], atom: int) -> FlowTrace:
+    """src/dst: ("class", index) or ("atom", ip atom index)."""
+    n = compiled.n_classes
+    src_peer = src[1] if src[0] == "class" else n + src[1]
+    dst_peer = dst[1] if dst[0] == "class" else n + dst[1]
+    egress = trace_direction(compiled, Direction.EGRESS, src[1], dst_peer, atom) if src[0] == "class" else None
+    ingress = trace_direction(compiled, Direction.INGRESS, dst[1], src_peer, atom) if dst[0] == "class" else None
+    return FlowTrace(egress, ingress)
