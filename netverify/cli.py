@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="connectivity map: which endpoints may send what to which",
         description="Compute the connectivity map of the manifests under PATH (files, directories, or - for stdin).",
     )
-    matrix.add_argument("paths", nargs="+", metavar="PATH", help="file, directory (recursive), or - for stdin")
+    matrix.add_argument(
+        "paths", nargs="+", metavar="PATH", help="file, directory (recursive), or - for stdin"
+    )
     matrix.add_argument("--format", "-f", choices=("text", "json", "csv", "md"), default="text")
     matrix.add_argument("--per-pod", action="store_true", help="list pods instead of workloads")
     _add_common(matrix)
@@ -40,8 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         "1 when it is violated, 2 on bad input or usage (a gate never passes on half the input).",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory (recursive), or - for stdin")
-    check.add_argument("--contract", "-c", metavar="FILE", help="isolation contract (default: every namespace "
-                       "is its own tenant, kube-system is shared)")
+    check.add_argument(
+        "--contract",
+        "-c",
+        metavar="FILE",
+        help="isolation contract (default: every namespace is its own tenant, kube-system is shared)",
+    )
     check.add_argument("--format", "-f", choices=("text", "json", "md"), default="text")
     _add_common(check)
     check.set_defaults(handler=run_check)
@@ -61,7 +67,9 @@ def _add_common(command: argparse.ArgumentParser) -> None:
 
 def _read_stdin_guard(paths: Sequence[str]) -> str | None:
     if "-" in paths and sys.stdin is not None and sys.stdin.isatty():
-        return "refusing to read manifests from a terminal; pipe them in (helm template . | netverify matrix -)"
+        return (
+            "refusing to read manifests from a terminal; pipe them in (helm template . | netverify matrix -)"
+        )
     return None
 
 

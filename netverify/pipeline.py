@@ -10,12 +10,16 @@ from netverify.load.cluster_loader import load_cluster
 from netverify.model.cluster import Cluster
 
 
-def analyze_cluster(cluster: Cluster, cni: str = "generic", progress=None, extra_services=()) -> ConnectivityMatrix:
+def analyze_cluster(
+    cluster: Cluster, cni: str = "generic", progress=None, extra_services=()
+) -> ConnectivityMatrix:
     compiled = compile_cluster(cluster, cni, extra_services)
     return compute_matrix(compiled, progress)
 
 
-def analyze(*sources: Any, cni: str = "generic", progress=None, stdin: TextIO | None = None) -> ConnectivityMatrix:
+def analyze(
+    *sources: Any, cni: str = "generic", progress=None, stdin: TextIO | None = None
+) -> ConnectivityMatrix:
     """Sources: paths, `-`, YAML strings, dicts or lists of dicts (each argument one source)."""
     flat: list[Any] = []
     for source in sources:

@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 
-def gnp(name: str, order: float | None = None, selector: str | None = "all()", ingress=None, egress=None,
-        types=None, tier: str | None = None, api: str = "projectcalico.org/v3", **extra: Any) -> dict:
+def gnp(
+    name: str,
+    order: float | None = None,
+    selector: str | None = "all()",
+    ingress=None,
+    egress=None,
+    types=None,
+    tier: str | None = None,
+    api: str = "projectcalico.org/v3",
+    **extra: Any,
+) -> dict:
     spec: dict[str, Any] = {}
     if selector is not None:
         spec["selector"] = selector
@@ -24,8 +33,17 @@ def gnp(name: str, order: float | None = None, selector: str | None = "all()", i
     return {"apiVersion": api, "kind": "GlobalNetworkPolicy", "metadata": {"name": name}, "spec": spec}
 
 
-def cnp(ns: str, name: str, order: float | None = None, selector: str | None = "all()", ingress=None, egress=None,
-        types=None, tier: str | None = None, **extra: Any) -> dict:
+def cnp(
+    ns: str,
+    name: str,
+    order: float | None = None,
+    selector: str | None = "all()",
+    ingress=None,
+    egress=None,
+    types=None,
+    tier: str | None = None,
+    **extra: Any,
+) -> dict:
     policy = gnp(name, order, selector, ingress, egress, types, tier, **extra)
     policy["kind"] = "NetworkPolicy"
     policy["metadata"]["namespace"] = ns
@@ -45,9 +63,17 @@ def network_set(name: str, nets: list[str], labels: dict[str, str], ns: str | No
     meta: dict[str, Any] = {"name": name, "labels": labels}
     if ns:
         meta["namespace"] = ns
-    return {"apiVersion": "projectcalico.org/v3", "kind": "NetworkSet" if ns else "GlobalNetworkSet",
-            "metadata": meta, "spec": {"nets": nets}}
+    return {
+        "apiVersion": "projectcalico.org/v3",
+        "kind": "NetworkSet" if ns else "GlobalNetworkSet",
+        "metadata": meta,
+        "spec": {"nets": nets},
+    }
 
 
 def service_account(ns: str, name: str, **labels: str) -> dict:
-    return {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns, "labels": labels}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+    }

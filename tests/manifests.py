@@ -26,7 +26,11 @@ def pod(
     obj: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "namespace": ns, "labels": labels if labels is not None else {"pod": name}},
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "labels": labels if labels is not None else {"pod": name},
+        },
         "spec": {"containers": [{"name": "main", "image": "x", "ports": container_ports}]},
     }
     if ip:
@@ -34,7 +38,9 @@ def pod(
     return obj
 
 
-def deployment(ns: str, name: str, labels: dict[str, str], replicas: int = 2, kind: str = "Deployment") -> dict:
+def deployment(
+    ns: str, name: str, labels: dict[str, str], replicas: int = 2, kind: str = "Deployment"
+) -> dict:
     api = {"Job": "batch/v1", "CronJob": "batch/v1", "ReplicationController": "v1"}.get(kind, "apps/v1")
     template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
     spec: dict[str, Any] = {"template": template}

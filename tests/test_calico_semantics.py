@@ -63,12 +63,16 @@ def test_tier_that_selects_but_decides_nothing_denies():
 
 
 def test_tier_default_action_pass_hands_undecided_traffic_on():
-    m = run(tier("security", 100, "Pass"), gnp("security.log", 1, tier="security", ingress=[{"action": "Log"}]))
+    m = run(
+        tier("security", 100, "Pass"), gnp("security.log", 1, tier="security", ingress=[{"action": "Log"}])
+    )
     assert m.allowed("y/c", "x/a", "TCP", 80)
 
 
 def test_tier_applies_only_to_endpoints_its_policies_select():
-    m = run(tier("security", 100), gnp("security.web", 1, tier="security", selector="app == 'web'", ingress=[]))
+    m = run(
+        tier("security", 100), gnp("security.web", 1, tier="security", selector="app == 'web'", ingress=[])
+    )
     assert not m.allowed("y/c", "x/a", "TCP", 80) and m.allowed("y/c", "x/b", "TCP", 80)
 
 
@@ -76,7 +80,9 @@ def test_tiers_are_evaluated_by_order():
     policies = [
         tier("late", 200),
         tier("early", 100),
-        gnp("early.deny", 1, tier="early", ingress=[{"action": "Deny", "protocol": "UDP"}, {"action": "Pass"}]),
+        gnp(
+            "early.deny", 1, tier="early", ingress=[{"action": "Deny", "protocol": "UDP"}, {"action": "Pass"}]
+        ),
         gnp("late.allow", 1, tier="late", ingress=[{"action": "Allow"}]),
     ]
     m = run(*policies)
@@ -110,17 +116,23 @@ def test_calico_policy_after_kubernetes_policy_in_the_same_tier_still_runs():
 
 
 def test_policies_with_equal_order_run_by_name():
-    m = run(gnp("b-allow", 10, ingress=[{"action": "Allow"}]), gnp("a-deny", 10, ingress=[{"action": "Deny"}]))
+    m = run(
+        gnp("b-allow", 10, ingress=[{"action": "Allow"}]), gnp("a-deny", 10, ingress=[{"action": "Deny"}])
+    )
     assert not m.allowed("y/c", "x/a", "TCP", 80)
 
 
 def test_policy_without_order_runs_last():
-    m = run(gnp("z-deny", None, ingress=[{"action": "Deny"}]), gnp("allow", 99999, ingress=[{"action": "Allow"}]))
+    m = run(
+        gnp("z-deny", None, ingress=[{"action": "Deny"}]), gnp("allow", 99999, ingress=[{"action": "Allow"}])
+    )
     assert m.allowed("y/c", "x/a", "TCP", 80)
 
 
 def test_log_action_continues_to_the_next_rule():
-    m = run(gnp("p", 1, ingress=[{"action": "Log"}, {"action": "Deny", "protocol": "UDP"}, {"action": "Allow"}]))
+    m = run(
+        gnp("p", 1, ingress=[{"action": "Log"}, {"action": "Deny", "protocol": "UDP"}, {"action": "Allow"}])
+    )
     assert m.allowed("y/c", "x/a", "TCP", 80) and not m.allowed("y/c", "x/a", "UDP", 53)
 
 
@@ -174,7 +186,13 @@ def test_source_selector_matches_endpoints_only_not_external_addresses():
 
 
 def test_not_selector_matches_everything_else_including_external_addresses():
-    m = run(gnp("p", 1, ingress=[{"action": "Allow", "source": {"notSelector": "app == 'client'"}}, {"action": "Deny"}]))
+    m = run(
+        gnp(
+            "p",
+            1,
+            ingress=[{"action": "Allow", "source": {"notSelector": "app == 'client'"}}, {"action": "Deny"}],
+        )
+    )
     assert not m.allowed("y/c", "x/a", "TCP", 80)
     assert m.allowed("x/b", "x/a", "TCP", 80) and m.allowed("203.0.113.5", "x/a", "TCP", 80)
 
@@ -203,7 +221,14 @@ def test_global_policy_namespace_selector_limits_selected_endpoints():
 
 def test_pseudo_labels_namespace_and_service_account():
     rule = {"action": "Allow", "source": {"selector": "projectcalico.org/namespace == 'y'"}}
-    m = run(gnp("p", 1, selector="projectcalico.org/serviceaccount == 'web-sa'", ingress=[rule, {"action": "Deny"}]))
+    m = run(
+        gnp(
+            "p",
+            1,
+            selector="projectcalico.org/serviceaccount == 'web-sa'",
+            ingress=[rule, {"action": "Deny"}],
+        )
+    )
     assert m.allowed("y/c", "x/a", "TCP", 80) and not m.allowed("x/b", "x/a", "TCP", 80)
     assert m.allowed("x/a", "x/b", "TCP", 80)  # x/b runs as "default": not selected
 
@@ -222,8 +247,10 @@ def test_service_account_names():
 
 def test_service_account_selector_uses_account_labels():
     rule = {"action": "Allow", "source": {"serviceAccounts": {"selector": "trusted == 'yes'"}}}
-    m = run(service_account("x", "web-sa", trusted="yes"), gnp("p", 1, selector="app == 'client'",
-            ingress=[rule, {"action": "Deny"}]))
+    m = run(
+        service_account("x", "web-sa", trusted="yes"),
+        gnp("p", 1, selector="app == 'client'", ingress=[rule, {"action": "Deny"}]),
+    )
     assert m.allowed("x/a", "y/c", "TCP", 80) and not m.allowed("x/b", "y/c", "TCP", 80)
 
 
@@ -242,24 +269,30 @@ def test_not_nets():
 
 def test_global_network_set_matched_by_selector():
     rule = {"action": "Allow", "source": {"selector": "role == 'partners'"}}
-    m = run(network_set("partners", ["198.51.100.0/24"], {"role": "partners"}),
-            gnp("p", 1, selector="app == 'web'", ingress=[rule, {"action": "Deny"}]))
+    m = run(
+        network_set("partners", ["198.51.100.0/24"], {"role": "partners"}),
+        gnp("p", 1, selector="app == 'web'", ingress=[rule, {"action": "Deny"}]),
+    )
     assert m.allowed("198.51.100.9", "x/a", "TCP", 80) and not m.allowed("203.0.113.9", "x/a", "TCP", 80)
     assert not m.allowed("y/c", "x/a", "TCP", 80)
 
 
 def test_global_selector_in_namespaced_policy_means_global_network_sets():
     rule = {"action": "Allow", "source": {"namespaceSelector": "global()", "selector": "role == 'partners'"}}
-    m = run(network_set("partners", ["198.51.100.0/24"], {"role": "partners"}),
-            network_set("local", ["203.0.113.0/24"], {"role": "partners"}, ns="x"),
-            cnp("x", "p", 1, selector="app == 'web'", ingress=[rule, {"action": "Deny"}]))
+    m = run(
+        network_set("partners", ["198.51.100.0/24"], {"role": "partners"}),
+        network_set("local", ["203.0.113.0/24"], {"role": "partners"}, ns="x"),
+        cnp("x", "p", 1, selector="app == 'web'", ingress=[rule, {"action": "Deny"}]),
+    )
     assert m.allowed("198.51.100.9", "x/a", "TCP", 80) and not m.allowed("203.0.113.9", "x/a", "TCP", 80)
 
 
 def test_namespaced_network_set_in_policy_namespace():
     rule = {"action": "Allow", "source": {"selector": "role == 'partners'"}}
-    m = run(network_set("local", ["203.0.113.0/24"], {"role": "partners"}, ns="x"),
-            cnp("x", "p", 1, selector="app == 'web'", ingress=[rule, {"action": "Deny"}]))
+    m = run(
+        network_set("local", ["203.0.113.0/24"], {"role": "partners"}, ns="x"),
+        cnp("x", "p", 1, selector="app == 'web'", ingress=[rule, {"action": "Deny"}]),
+    )
     assert m.allowed("203.0.113.9", "x/a", "TCP", 80)
 
 
@@ -331,5 +364,7 @@ def test_not_icmp_excludes_a_type():
 
 
 def test_icmp_match_needs_icmp_protocol():
-    m = netverify.analyze(base(gnp("bad", 1, ingress=[{"action": "Allow", "protocol": "TCP", "icmp": {"type": 8}}])))
+    m = netverify.analyze(
+        base(gnp("bad", 1, ingress=[{"action": "Allow", "protocol": "TCP", "icmp": {"type": 8}}]))
+    )
     assert any("ICMP" in d.message for d in m.compiled.cluster.errors)

@@ -19,12 +19,17 @@ LEAKY_ARG = "fixtures/leaky"  # relative, as users type it: reported file names 
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "netverify", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "netverify", *args], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
 
 
 def check(manifests, contract: dict | None = None):
-    spec = Contract(ContractSpec.model_validate(contract)) if contract is not None else Contract.default_contract()
+    spec = (
+        Contract(ContractSpec.model_validate(contract))
+        if contract is not None
+        else Contract.default_contract()
+    )
     from netverify.load.cluster_loader import load_cluster
     from netverify.pipeline import analyze_cluster
 
@@ -51,21 +56,32 @@ def test_leak_is_named_with_the_file_and_line_that_opened_it():
     data = json.loads(result.stdout)
     assert data["ok"] is False
     [violation] = data["violations"]
-    assert (violation["rule"], violation["src"], violation["dst"]) == ("cross-tenant-flow", "tenant-c/batch", "tenant-a/db")
+    assert (violation["rule"], violation["src"], violation["dst"]) == (
+        "cross-tenant-flow",
+        "tenant-c/batch",
+        "tenant-a/db",
+    )
     assert violation["conn"] == {"TCP": [[5432, 5432]]}
     opened = [a for a in violation["allowed_by"] if a["kind"] == "NetworkPolicy"]
-    assert opened == [{
-        "policy": "tenant-a/db-from-reporting", "kind": "NetworkPolicy", "direction": "ingress", "rule": "ingress[0]",
-        "file": "fixtures/leaky/tenant-a.yaml",
-        "line": line_of(LEAKY / "tenant-a.yaml", "- from:", "name: db-from-reporting"),
-    }]
+    assert opened == [
+        {
+            "policy": "tenant-a/db-from-reporting",
+            "kind": "NetworkPolicy",
+            "direction": "ingress",
+            "rule": "ingress[0]",
+            "file": "fixtures/leaky/tenant-a.yaml",
+            "line": line_of(LEAKY / "tenant-a.yaml", "- from:", "name: db-from-reporting"),
+        }
+    ]
     assert any(a["kind"] == "default" and a["direction"] == "egress" for a in violation["allowed_by"])
     assert set(data["stats"]) >= {"endpoints", "policies", "seconds"}
 
 
 def test_text_and_markdown_reports_name_the_leak():
     text = run("check", LEAKY_ARG).stdout
-    assert "VIOLATION cross-tenant-flow: tenant-c/batch (tenant-c) -> tenant-a/db (tenant-a): TCP 5432" in text
+    assert (
+        "VIOLATION cross-tenant-flow: tenant-c/batch (tenant-c) -> tenant-a/db (tenant-a): TCP 5432" in text
+    )
     assert "tenant-a/db-from-reporting ingress[0] at fixtures/leaky/tenant-a.yaml:" in text
     assert "isolation violated" in text.splitlines()[-1]
     md = run("check", LEAKY_ARG, "-f", "md").stdout
@@ -73,11 +89,16 @@ def test_text_and_markdown_reports_name_the_leak():
 
 
 def test_contract_file_with_shared_dns_only_flags_kube_system_reaching_tenants():
-    result = run("check", str(LEAKY), "--contract", str(ROOT / "fixtures" / "leaky-contract.yaml"), "-f", "json")
+    result = run(
+        "check", str(LEAKY), "--contract", str(ROOT / "fixtures" / "leaky-contract.yaml"), "-f", "json"
+    )
     assert result.returncode == 1
     pairs = {(v["src"], v["dst"]) for v in json.loads(result.stdout)["violations"]}
     assert ("tenant-c/batch", "tenant-a/db") in pairs
-    assert ("kube-system/coredns", "tenant-a/db") in pairs  # kube-system is shared only as DNS in this contract
+    assert (
+        "kube-system/coredns",
+        "tenant-a/db",
+    ) in pairs  # kube-system is shared only as DNS in this contract
 
 
 def test_default_contract_shares_kube_system_both_ways():
@@ -99,8 +120,13 @@ def test_namespaces_with_the_same_tenant_label_form_one_tenant():
 
 
 def test_shared_service_exempts_only_its_ports():
-    objs = [namespace("infra"), namespace("a"), pod("infra", "dns", labels={"app": "dns"}), pod("a", "x"),
-            netpol("a", "deny-in", {}, policyTypes=["Ingress"])]
+    objs = [
+        namespace("infra"),
+        namespace("a"),
+        pod("infra", "dns", labels={"app": "dns"}),
+        pod("a", "x"),
+        netpol("a", "deny-in", {}, policyTypes=["Ingress"]),
+    ]
     contract = {"shared": [{"namespace": "infra", "pods": {"app": "dns"}, "ports": ["53/UDP", "53/TCP"]}]}
     [violation] = check(objs, contract).violations
     assert (violation.src.id, violation.dst.id) == ("a/x", "infra/dns")
@@ -109,11 +135,18 @@ def test_shared_service_exempts_only_its_ports():
 
 
 def test_declared_exception_between_tenants():
-    objs = [namespace("mon", tenant="monitoring"), namespace("a", tenant="a"), pod("mon", "prom"), pod("a", "x"),
-            netpol("a", "only-metrics", {}, ingress=[{"ports": [{"port": 9090}]}]),
-            netpol("a", "no-egress", {}, policyTypes=["Egress"])]
-    contract = {"tenants": {"namespaceLabel": "tenant"},
-                "allow": [{"from": {"tenant": "monitoring"}, "to": {"tenant": "*"}, "ports": ["9090/TCP"]}]}
+    objs = [
+        namespace("mon", tenant="monitoring"),
+        namespace("a", tenant="a"),
+        pod("mon", "prom"),
+        pod("a", "x"),
+        netpol("a", "only-metrics", {}, ingress=[{"ports": [{"port": 9090}]}]),
+        netpol("a", "no-egress", {}, policyTypes=["Egress"]),
+    ]
+    contract = {
+        "tenants": {"namespaceLabel": "tenant"},
+        "allow": [{"from": {"tenant": "monitoring"}, "to": {"tenant": "*"}, "ports": ["9090/TCP"]}],
+    }
     assert check(objs, contract).violations == []
     contract["allow"][0]["ports"] = ["9091/TCP"]
     assert len(check(objs, contract).violations) == 1
@@ -130,7 +163,9 @@ def test_bad_input_exits_2_even_with_violations(tmp_path):
 
 def test_contract_errors_point_at_the_contract_line(tmp_path):
     contract = tmp_path / "contract.yaml"
-    contract.write_text("tenants:\n  namespaceLabel: tenant\nshared:\n  - namespace: kube-system\n    ports: [53/XYZ]\n")
+    contract.write_text(
+        "tenants:\n  namespaceLabel: tenant\nshared:\n  - namespace: kube-system\n    ports: [53/XYZ]\n"
+    )
     result = run("check", str(LEAKY), "--contract", str(contract))
     assert result.returncode == 2
     assert f"{contract}:5:" in result.stderr and "53/XYZ" in result.stderr
@@ -145,7 +180,9 @@ def test_non_kubernetes_yaml_in_a_directory_is_skipped(tmp_path):
 
 
 def test_object_missing_its_kind_is_an_error_not_skipped(tmp_path):
-    (tmp_path / "np.yaml").write_text("apiVersion: networking.k8s.io/v1\nmetadata: {name: p}\nspec: {podSelector: {}}\n")
+    (tmp_path / "np.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\nmetadata: {name: p}\nspec: {podSelector: {}}\n"
+    )
     result = run("check", str(tmp_path))
     assert result.returncode == 2 and "np.yaml:1:" in result.stderr
 

@@ -27,7 +27,9 @@ def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subpro
 
 
 def test_help_is_instant_because_heavy_modules_load_lazily():
-    code = "import sys, netverify.cli; sys.exit(any(m in sys.modules for m in ('numba', 'numpy', 'pydantic')))"
+    code = (
+        "import sys, netverify.cli; sys.exit(any(m in sys.modules for m in ('numba', 'numpy', 'pydantic')))"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
     result = run("--help")
     assert result.returncode == 0 and "matrix" in result.stdout
@@ -45,7 +47,12 @@ def test_matrix_json_follows_the_design_contract():
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     ids = {e["id"]: e for e in data["endpoints"]}
-    assert ids["tenant-a/web"] == {"id": "tenant-a/web", "kind": "Deployment", "namespace": "tenant-a", "name": "web"}
+    assert ids["tenant-a/web"] == {
+        "id": "tenant-a/web",
+        "kind": "Deployment",
+        "namespace": "tenant-a",
+        "name": "web",
+    }
     assert ids["10.0.0.0-10.0.0.255"] == {"id": "10.0.0.0-10.0.0.255", "kind": "external"}
     flows = {(c["src"], c["dst"]): c["conn"] for c in data["connections"]}
     assert flows[("10.0.0.0-10.0.0.255", "tenant-a/web")] == {"TCP": [[8080, 8080]]}
@@ -58,7 +65,11 @@ def test_matrix_json_follows_the_design_contract():
 def test_matrix_per_pod_lists_every_replica():
     data = json.loads(run("matrix", str(FIXTURE), "-f", "json", "--per-pod").stdout)
     pods = [e["id"] for e in data["endpoints"] if e["kind"] == "Pod"]
-    assert [p for p in pods if p.startswith("tenant-a/web-")] == ["tenant-a/web-0", "tenant-a/web-1", "tenant-a/web-2"]
+    assert [p for p in pods if p.startswith("tenant-a/web-")] == [
+        "tenant-a/web-0",
+        "tenant-a/web-1",
+        "tenant-a/web-2",
+    ]
     flows = {(c["src"], c["dst"]) for c in data["connections"]}
     assert ("tenant-a/db-0", "tenant-a/db-1") not in flows  # the db only admits web
     assert ("tenant-a/web-0", "tenant-a/db-1") in flows
@@ -68,7 +79,10 @@ def test_matrix_csv_and_md():
     rows = list(csv.reader(io.StringIO(run("matrix", str(FIXTURE), "-f", "csv").stdout)))
     assert rows[0] == ["src", "dst", "conn"] and ["tenant-a/web", "tenant-a/db", "TCP 5432"] in rows
     md = run("matrix", str(FIXTURE), "-f", "md").stdout
-    assert md.startswith("| source | destination | allowed |") and "| tenant-a/web | tenant-a/db | TCP 5432 |" in md
+    assert (
+        md.startswith("| source | destination | allowed |")
+        and "| tenant-a/web | tenant-a/db | TCP 5432 |" in md
+    )
 
 
 def test_matrix_reads_standard_input():
@@ -89,7 +103,9 @@ def test_console_script_and_module_agree():
     script = Path(sys.executable).with_name("netverify")
     if not script.exists():
         pytest.skip("console script not installed next to this interpreter")
-    by_script = subprocess.run([str(script), "matrix", str(FIXTURE), "-f", "json"], capture_output=True, text=True)
+    by_script = subprocess.run(
+        [str(script), "matrix", str(FIXTURE), "-f", "json"], capture_output=True, text=True
+    )
     assert by_script.returncode == 0 and by_script.stdout == run("matrix", str(FIXTURE), "-f", "json").stdout
 
 
@@ -170,7 +186,9 @@ def test_malformed_input_gives_file_line_message_and_exit_2(tmp_path, name):
     assert "Traceback" not in result.stderr
     line = next(ln for ln in result.stderr.splitlines() if name in ln)
     assert location in line and message in line, result.stderr
-    assert "x/a" in {e["id"] for e in json.loads(result.stdout)["endpoints"]}  # the good file is still reported
+    assert "x/a" in {
+        e["id"] for e in json.loads(result.stdout)["endpoints"]
+    }  # the good file is still reported
 
 
 def test_all_errors_of_a_run_are_reported_together(tmp_path):

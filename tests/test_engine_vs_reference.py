@@ -27,9 +27,27 @@ CIDRS = {
     "fd00::/8": ["fd00:1::/32"],
     "::/0": [],
 }
-POD_IPS = ["10.0.0.5", "10.0.1.7", "10.0.1.200", "10.0.0.130", "192.168.3.4", "172.16.0.9", "fd00:1::5", "fd00:2::5"]
-EXTERNAL_PROBES = ["10.0.0.1", "10.0.1.3", "10.0.1.100", "10.0.0.200", "192.168.9.9", "8.8.8.8", "fd00:1::9",
-                   "fd00:7::1", "2001:db8::1"]
+POD_IPS = [
+    "10.0.0.5",
+    "10.0.1.7",
+    "10.0.1.200",
+    "10.0.0.130",
+    "192.168.3.4",
+    "172.16.0.9",
+    "fd00:1::5",
+    "fd00:2::5",
+]
+EXTERNAL_PROBES = [
+    "10.0.0.1",
+    "10.0.1.3",
+    "10.0.1.100",
+    "10.0.0.200",
+    "192.168.9.9",
+    "8.8.8.8",
+    "fd00:1::9",
+    "fd00:7::1",
+    "2001:db8::1",
+]
 
 label_maps = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=3)
 
@@ -38,13 +56,17 @@ label_maps = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max
 def label_selectors(draw):
     selector: dict = {}
     if draw(st.booleans()):
-        selector["matchLabels"] = draw(st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=2))
+        selector["matchLabels"] = draw(
+            st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=2)
+        )
     expressions = []
     for _ in range(draw(st.integers(0, 2))):
         op = draw(st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]))
         expr = {"key": draw(st.sampled_from(KEYS + ["kubernetes.io/metadata.name"])), "operator": op}
         if op in ("In", "NotIn"):
-            expr["values"] = draw(st.lists(st.sampled_from(VALUES + ["ns0", "ns1", "ns2"]), min_size=1, max_size=2))
+            expr["values"] = draw(
+                st.lists(st.sampled_from(VALUES + ["ns0", "ns1", "ns2"]), min_size=1, max_size=2)
+            )
         expressions.append(expr)
     if expressions:
         selector["matchExpressions"] = expressions
@@ -117,7 +139,10 @@ def policies(draw, namespaces):
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": {"name": f"p{draw(st.integers(0, 10**6))}", "namespace": draw(st.sampled_from(namespaces))},
+        "metadata": {
+            "name": f"p{draw(st.integers(0, 10**6))}",
+            "namespace": draw(st.sampled_from(namespaces)),
+        },
         "spec": spec,
     }
 
@@ -127,7 +152,10 @@ def container_ports(draw):
     found = []
     used_names = set()
     for _ in range(draw(st.integers(0, 3))):
-        port = {"containerPort": draw(st.sampled_from(PORTS + [9000])), "protocol": draw(st.sampled_from(PROTOCOLS))}
+        port = {
+            "containerPort": draw(st.sampled_from(PORTS + [9000])),
+            "protocol": draw(st.sampled_from(PROTOCOLS)),
+        }
         name = draw(st.sampled_from(PORT_NAMES + [None]))
         if name and name not in used_names:
             used_names.add(name)
@@ -154,8 +182,14 @@ def clusters(draw):
             manifests.append(pod)
         else:
             template = {"metadata": {"labels": meta.pop("labels")}, "spec": spec}
-            manifests.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta,
-                              "spec": {"replicas": 2, "template": template}})
+            manifests.append(
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "metadata": meta,
+                    "spec": {"replicas": 2, "template": template},
+                }
+            )
     names = set()
     for policy in draw(st.lists(policies(namespaces), max_size=4)):
         key = (policy["metadata"]["namespace"], policy["metadata"]["name"])
@@ -185,23 +219,36 @@ def compare(manifests: list[dict], cni: str, pod_ips: bool) -> None:
     pods = reference.endpoints()
     ports = probe_ports(manifests)
     pairs = [(s, d) for s in pods for d in pods if s != d]
-    pairs += [(s, ip) for s in pods for ip in EXTERNAL_PROBES] + [(ip, d) for ip in EXTERNAL_PROBES for d in pods]
+    pairs += [(s, ip) for s in pods for ip in EXTERNAL_PROBES] + [
+        (ip, d) for ip in EXTERNAL_PROBES for d in pods
+    ]
     for src, dst in pairs:
         conn = engine.conn(src, dst)
         for protocol in PROTOCOLS:
             for port in ports:
                 expected = reference.allowed(src, dst, protocol, port)
-                assert conn.contains(protocol, port) == expected, (src, dst, protocol, port, expected, str(conn))
+                assert conn.contains(protocol, port) == expected, (
+                    src,
+                    dst,
+                    protocol,
+                    port,
+                    expected,
+                    str(conn),
+                )
         assert conn.contains("ICMP", None) == reference.allowed(src, dst, "ICMP", None), (src, dst, "ICMP")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(clusters())
 def test_engine_matches_reference_on_random_clusters_ipblock_matches_pods(manifests):
     compare(manifests, "calico", True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(clusters())
 def test_engine_matches_reference_on_random_clusters_ipblock_external_only(manifests):
     compare(manifests, "cilium", False)

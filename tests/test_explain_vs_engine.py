@@ -11,7 +11,9 @@ from netverify.model.policy import Direction
 from netverify.verify.explain import trace_direction
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 @given(clusters())
 def test_trace_verdict_equals_kernel_verdict(manifests):
     m = netverify.analyze(manifests, cni="calico")

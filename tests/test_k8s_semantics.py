@@ -5,8 +5,9 @@ Each test states the rule in its name and checks the engine on the smallest clus
 
 from __future__ import annotations
 
-import netverify
 from manifests import WEB_PORTS, deployment, labels, namespace, netpol, pod
+
+import netverify
 
 
 def base(*extra):
@@ -123,7 +124,10 @@ def test_separate_peers_are_ored():
 
 
 def test_match_labels_and_match_expressions_are_anded():
-    sel = {"matchLabels": {"pod": "b"}, "matchExpressions": [{"key": "pod", "operator": "In", "values": ["a"]}]}
+    sel = {
+        "matchLabels": {"pod": "b"},
+        "matchExpressions": [{"key": "pod", "operator": "In", "values": ["a"]}],
+    }
     m = netverify.analyze(base(netpol("x", "p", {}, ingress=[{"from": [{"podSelector": sel}]}])))
     assert not ok(m, "x/b", "x/a") and not ok(m, "x/a", "x/b")
 
@@ -137,7 +141,9 @@ def test_match_expression_in():
 def test_match_expression_not_in_matches_objects_without_the_key():
     sel = {"matchExpressions": [{"key": "role", "operator": "NotIn", "values": ["db"]}]}
     extra = [pod("x", "c", labels={"role": "db"}, ports=WEB_PORTS), pod("x", "d", labels={}, ports=WEB_PORTS)]
-    m = netverify.analyze(base(*extra, netpol("x", "p", labels(pod="a"), ingress=[{"from": [{"podSelector": sel}]}])))
+    m = netverify.analyze(
+        base(*extra, netpol("x", "p", labels(pod="a"), ingress=[{"from": [{"podSelector": sel}]}]))
+    )
     assert ok(m, "x/d", "x/a") and ok(m, "x/b", "x/a")
     assert not ok(m, "x/c", "x/a")
 
@@ -145,14 +151,18 @@ def test_match_expression_not_in_matches_objects_without_the_key():
 def test_match_expression_exists():
     sel = {"matchExpressions": [{"key": "role", "operator": "Exists"}]}
     extra = [pod("x", "c", labels={"role": "db"}, ports=WEB_PORTS)]
-    m = netverify.analyze(base(*extra, netpol("x", "p", labels(pod="a"), ingress=[{"from": [{"podSelector": sel}]}])))
+    m = netverify.analyze(
+        base(*extra, netpol("x", "p", labels(pod="a"), ingress=[{"from": [{"podSelector": sel}]}]))
+    )
     assert ok(m, "x/c", "x/a") and not ok(m, "x/b", "x/a")
 
 
 def test_match_expression_does_not_exist():
     sel = {"matchExpressions": [{"key": "role", "operator": "DoesNotExist"}]}
     extra = [pod("x", "c", labels={"role": "db"}, ports=WEB_PORTS)]
-    m = netverify.analyze(base(*extra, netpol("x", "p", labels(pod="a"), ingress=[{"from": [{"podSelector": sel}]}])))
+    m = netverify.analyze(
+        base(*extra, netpol("x", "p", labels(pod="a"), ingress=[{"from": [{"podSelector": sel}]}]))
+    )
     assert not ok(m, "x/c", "x/a") and ok(m, "x/b", "x/a")
 
 
@@ -164,7 +174,9 @@ def test_namespace_name_label_is_added_by_the_control_plane():
 
 def test_undefined_namespace_is_created_with_name_label_and_a_warning():
     sel = labels(**{"kubernetes.io/metadata.name": "z"})
-    m = netverify.analyze([pod("z", "a"), pod("x", "a"), netpol("x", "p", {}, ingress=[{"from": [{"namespaceSelector": sel}]}])])
+    m = netverify.analyze(
+        [pod("z", "a"), pod("x", "a"), netpol("x", "p", {}, ingress=[{"from": [{"namespaceSelector": sel}]}])]
+    )
     assert ok(m, "z/a", "x/a")
     assert any("namespace 'z' is used but not defined" in d.message for d in m.diagnostics)
 
@@ -193,7 +205,9 @@ def test_ipblock_ipv6():
     block = {"ipBlock": {"cidr": "2001:db8::/32", "except": ["2001:db8:ffff::/48"]}}
     m = netverify.analyze(base(netpol("x", "p", {}, policyTypes=["Egress"], egress=[{"to": [block]}])))
     assert m.allowed("x/a", "2001:db8::1", "TCP", 80)
-    assert not m.allowed("x/a", "2001:db8:ffff::1", "TCP", 80) and not m.allowed("x/a", "2001:db9::1", "TCP", 80)
+    assert not m.allowed("x/a", "2001:db8:ffff::1", "TCP", 80) and not m.allowed(
+        "x/a", "2001:db9::1", "TCP", 80
+    )
     assert not m.allowed("x/a", "192.0.2.1", "TCP", 80)
 
 
@@ -229,7 +243,9 @@ def test_named_port_resolves_per_destination_pod():
         pod("x", "b", labels={"app": "s"}, ports=[(9090, "TCP", "http")]),
         pod("x", "c", labels={"app": "client"}),
     ]
-    m = netverify.analyze(pods + [netpol("x", "p", {}, policyTypes=["Egress"], egress=[{"ports": [{"port": "http"}]}])])
+    m = netverify.analyze(
+        pods + [netpol("x", "p", {}, policyTypes=["Egress"], egress=[{"ports": [{"port": "http"}]}])]
+    )
     assert m.allowed("x/c", "x/a", "TCP", 8080) and not m.allowed("x/c", "x/a", "TCP", 9090)
     assert m.allowed("x/c", "x/b", "TCP", 9090) and not m.allowed("x/c", "x/b", "TCP", 8080)
 
@@ -240,9 +256,13 @@ def test_named_port_on_ingress_resolves_on_the_selected_pod():
 
 
 def test_named_port_with_other_protocol_matches_nothing():
-    m = netverify.analyze(base(netpol("x", "p", {}, ingress=[{"ports": [{"port": "dns", "protocol": "TCP"}]}])))
+    m = netverify.analyze(
+        base(netpol("x", "p", {}, ingress=[{"ports": [{"port": "dns", "protocol": "TCP"}]}]))
+    )
     assert not ok(m, "y/a", "x/a", "TCP", 53) and not ok(m, "y/a", "x/a", "UDP", 53)
-    m = netverify.analyze(base(netpol("x", "p", {}, ingress=[{"ports": [{"port": "dns", "protocol": "UDP"}]}])))
+    m = netverify.analyze(
+        base(netpol("x", "p", {}, ingress=[{"ports": [{"port": "dns", "protocol": "UDP"}]}]))
+    )
     assert ok(m, "y/a", "x/a", "UDP", 53)
 
 
@@ -275,10 +295,25 @@ def test_flow_needs_source_egress_and_destination_ingress():
 
 
 def test_workload_pods_take_template_labels_for_every_workload_kind():
-    kinds = ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob"]
+    kinds = [
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "CronJob",
+    ]
     objs = [namespace("x")] + [deployment("x", k.lower(), {"kind": k.lower()}, kind=k) for k in kinds]
     objs.append(pod("x", "client", labels={"role": "client"}))
-    objs.append(netpol("x", "only-statefulset", labels(kind="statefulset"), ingress=[{"from": [{"podSelector": labels(role="client")}]}]))
+    objs.append(
+        netpol(
+            "x",
+            "only-statefulset",
+            labels(kind="statefulset"),
+            ingress=[{"from": [{"podSelector": labels(role="client")}]}],
+        )
+    )
     m = netverify.analyze(objs)
     ids = {e.id: e.kind for e in m.endpoints()}
     for kind in kinds:

@@ -33,7 +33,9 @@ def test_wheel_carries_every_module_and_runs_the_cli(tmp_path):
     assert installed.returncode == 0, installed.stderr
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = "import netverify, sys; print(netverify.__file__)"
-    where = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path)
+    where = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert where.stdout.strip().startswith(str(target))
     result = subprocess.run(
         [sys.executable, "-m", "netverify", "matrix", str(ROOT / "fixtures" / "multi-tenant"), "-f", "json"],

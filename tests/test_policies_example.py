@@ -50,9 +50,17 @@ def test_every_tenant_reaches_dns_and_nothing_else_outside(matrix):
 
 
 NEWCOMER = [
-    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "newcomer", "labels": {"tenant": "newcomer"}}},
-    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "app", "namespace": "newcomer"},
-     "spec": {"containers": [{"name": "app", "image": "app"}]}},
+    {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "newcomer", "labels": {"tenant": "newcomer"}},
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "app", "namespace": "newcomer"},
+        "spec": {"containers": [{"name": "app", "image": "app"}]},
+    },
 ]
 
 

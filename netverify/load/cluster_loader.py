@@ -17,12 +17,21 @@ from netverify.model.workloads import NAMESPACE_NAME_LABEL, Namespace
 
 # Kinds that change reachability but that this version does not model: reported, never silently dropped.
 _POLICY_KIND = re.compile(r"(Policy|PolicyList)$")
-_POLICY_GROUPS = ("networking", "cilium.io", "projectcalico.org", "security.istio.io", "policy.networking.k8s.io",
-                  "vpcresources.k8s.aws", "k8s.cni.cncf.io")
+_POLICY_GROUPS = (
+    "networking",
+    "cilium.io",
+    "projectcalico.org",
+    "security.istio.io",
+    "policy.networking.k8s.io",
+    "vpcresources.k8s.aws",
+    "k8s.cni.cncf.io",
+)
 
 
 def carries_policy(group: str, kind: str) -> bool:
-    return bool(_POLICY_KIND.search(kind)) or any(group == g or group.endswith("." + g) for g in _POLICY_GROUPS)
+    return bool(_POLICY_KIND.search(kind)) or any(
+        group == g or group.endswith("." + g) for g in _POLICY_GROUPS
+    )
 
 
 def load_documents(documents: Iterable[Document], builder: ClusterBuilder) -> None:
@@ -37,8 +46,12 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
         if api_version is None and kind is None and "metadata" not in data and "spec" not in data:
             # Helm values, a netverify contract, CI config: YAML that is not a Kubernetes object at all
             builder.cluster.diagnostics.append(
-                Diagnostic(Severity.INFO, "not a Kubernetes object (no apiVersion, kind, metadata or spec); skipped",
-                           doc.source(), "not-kubernetes")
+                Diagnostic(
+                    Severity.INFO,
+                    "not a Kubernetes object (no apiVersion, kind, metadata or spec); skipped",
+                    doc.source(),
+                    "not-kubernetes",
+                )
             )
             return
         builder.error(

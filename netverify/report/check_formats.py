@@ -56,12 +56,14 @@ def _md(text: str) -> str:
 def render_md(view: CheckView) -> str:
     """For a pull-request comment: a verdict line, then a table of violations and one of findings."""
     result = view.result
-    out = [f"### netverify: {'isolation holds' if result.ok else 'isolation violated' if result.violations else 'input errors'}", ""]
+    verdict = "isolation holds" if result.ok else "isolation violated" if result.violations else "input errors"
+    out = [f"### netverify: {verdict}", ""]
     if result.violations:
         out += ["| source | destination | allowed | allowed by |", "|---|---|---|---|"]
         for v in result.violations:
             by = "<br>".join(_md(str(a)) for a in v.allowed_by)
-            out.append(f"| {_md(v.src.id)} ({_md(v.src_tenant)}) | {_md(v.dst.id)} ({_md(v.dst_tenant)}) | {_md(str(v.conn))} | {by} |")
+            src, dst = f"{_md(v.src.id)} ({_md(v.src_tenant)})", f"{_md(v.dst.id)} ({_md(v.dst_tenant)})"
+            out.append(f"| {src} | {dst} | {_md(str(v.conn))} | {by} |")
         out.append("")
     if result.findings:
         out += ["| severity | rule | where | message |", "|---|---|---|---|"]
@@ -74,4 +76,8 @@ def render_md(view: CheckView) -> str:
     return "\n".join(out) + "\n"
 
 
-CHECK_FORMATS: dict[str, Callable[[CheckView], str]] = {"text": render_text, "json": render_json, "md": render_md}
+CHECK_FORMATS: dict[str, Callable[[CheckView], str]] = {
+    "text": render_text,
+    "json": render_json,
+    "md": render_md,
+}

@@ -23,7 +23,8 @@ def render_json(view: MatrixView) -> str:
     data = {
         "endpoints": [e.to_json() for e in m.endpoints(view.per_pod)],
         "connections": [
-            {"src": src.id, "dst": dst.id, "conn": conn.to_json()} for src, dst, conn in m.connections(view.per_pod)
+            {"src": src.id, "dst": dst.id, "conn": conn.to_json()}
+            for src, dst, conn in m.connections(view.per_pod)
         ],
     }
     return jsonfmt.dumps(data) + "\n"

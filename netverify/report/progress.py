@@ -8,7 +8,9 @@ from typing import TextIO
 
 
 class ProgressBar:
-    def __init__(self, label: str, stream: TextIO | None = None, enabled: bool | None = None, delay: float = 0.5):
+    def __init__(
+        self, label: str, stream: TextIO | None = None, enabled: bool | None = None, delay: float = 0.5
+    ):
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.label = label

@@ -15,8 +15,14 @@ def load_contract(path: str | None) -> tuple[Contract | None, list[Diagnostic]]:
     if diagnostics:
         return None, diagnostics
     if len(documents) != 1:
-        return None, [Diagnostic(Severity.ERROR, f"expected one YAML document in the contract, found {len(documents)}",
-                                 documents[1].source() if len(documents) > 1 else None, "contract")]
+        return None, [
+            Diagnostic(
+                Severity.ERROR,
+                f"expected one YAML document in the contract, found {len(documents)}",
+                documents[1].source() if len(documents) > 1 else None,
+                "contract",
+            )
+        ]
     try:
         spec = parse_model(ContractSpec, documents[0].data, documents[0])
     except InputErrors as errors:

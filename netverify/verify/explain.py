@@ -65,7 +65,13 @@ class DirectionTrace:
 
 
 def _rule_matches(
-    compiled: CompiledCluster, tables: DirectionTables, r: int, target: int, peer: int, atom: int, is_ingress: bool
+    compiled: CompiledCluster,
+    tables: DirectionTables,
+    r: int,
+    target: int,
+    peer: int,
+    atom: int,
+    is_ingress: bool,
 ) -> bool:
     constraint = tables.rule_target[r]
     if constraint >= 0 and not (int(tables.target_bits[constraint, target // 64]) >> (target % 64)) & 1:
@@ -86,7 +92,9 @@ def _rule_matches(
     return False
 
 
-def trace_direction(compiled: CompiledCluster, direction: Direction, target: int, peer: int, atom: int) -> DirectionTrace:
+def trace_direction(
+    compiled: CompiledCluster, direction: Direction, target: int, peer: int, atom: int
+) -> DirectionTrace:
     """Decisions for `target` (a class) in `direction` about `peer` (class or n_classes + IP atom)."""
     tables = compiled.tables(direction)
     is_ingress = direction is Direction.INGRESS
@@ -117,10 +125,17 @@ def trace_direction(compiled: CompiledCluster, direction: Direction, target: int
         if outcome is Action.PASS:
             continue
         if tables.tier_default[tier_index] == TIER_PASS:
-            trace.decisions.append(Decision("tier-default", Action.PASS, tier, detail="no rule decided; tier passes"))
+            trace.decisions.append(
+                Decision("tier-default", Action.PASS, tier, detail="no rule decided; tier passes")
+            )
             continue
         trace.decisions.append(
-            Decision("tier-default", Action.DENY, tier, detail="a policy of this tier selects the endpoint, no rule allowed")
+            Decision(
+                "tier-default",
+                Action.DENY,
+                tier,
+                detail="a policy of this tier selects the endpoint, no rule allowed",
+            )
         )
         trace.allowed = False
         return trace
@@ -150,6 +165,10 @@ def trace_flow(compiled: CompiledCluster, src: tuple[str, int], dst: tuple[str, 
     n = compiled.n_classes
     src_peer = src[1] if src[0] == "class" else n + src[1]
     dst_peer = dst[1] if dst[0] == "class" else n + dst[1]
-    egress = trace_direction(compiled, Direction.EGRESS, src[1], dst_peer, atom) if src[0] == "class" else None
-    ingress = trace_direction(compiled, Direction.INGRESS, dst[1], src_peer, atom) if dst[0] == "class" else None
+    egress = (
+        trace_direction(compiled, Direction.EGRESS, src[1], dst_peer, atom) if src[0] == "class" else None
+    )
+    ingress = (
+        trace_direction(compiled, Direction.INGRESS, dst[1], src_peer, atom) if dst[0] == "class" else None
+    )
     return FlowTrace(egress, ingress)

@@ -80,8 +80,13 @@ class Finding:
     line: int | None = None
 
     def to_json(self) -> dict:
-        return {"rule": self.rule, "severity": self.severity, "message": self.message, "file": self.file,
-                "line": self.line}
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+        }
 
 
 @dataclass
@@ -100,8 +105,14 @@ class CheckResult:
             "ok": self.ok,
             "violations": [v.to_json() for v in self.violations],
             "findings": [f.to_json() for f in self.findings],
-            "errors": [{"message": e.message, "file": e.source.file if e.source else None,
-                        "line": e.source.line if e.source else None} for e in self.errors],
+            "errors": [
+                {
+                    "message": e.message,
+                    "file": e.source.file if e.source else None,
+                    "line": e.source.line if e.source else None,
+                }
+                for e in self.errors
+            ],
             "stats": self.stats,
         }
 
@@ -132,7 +143,9 @@ def _labels(matrix: ConnectivityMatrix, endpoint: Endpoint) -> dict[str, str]:
     return matrix.compiled.classes[endpoint.class_index].labels
 
 
-def explain_allowed(matrix: ConnectivityMatrix, src: Endpoint, dst: Endpoint, conn: ConnSet) -> list[AllowedBy]:
+def explain_allowed(
+    matrix: ConnectivityMatrix, src: Endpoint, dst: Endpoint, conn: ConnSet
+) -> list[AllowedBy]:
     """The rules (or defaults) that allowed `conn` from src to dst, on both sides, without repeats."""
     assert src.class_index is not None and dst.class_index is not None
     atoms = np.flatnonzero(matrix.compiled.services.unpack(conn.words))[:MAX_EXPLAINED_ATOMS]
@@ -149,8 +162,14 @@ def explain_allowed(matrix: ConnectivityMatrix, src: Endpoint, dst: Endpoint, co
                 key = (direction, decision.policy.kind, decision.policy.name, decision.rule.name)
                 found.setdefault(
                     key,
-                    AllowedBy(direction, decision.policy.kind, decision.policy.name, decision.rule.name,
-                              decision.rule.source.file, decision.rule.source.line),
+                    AllowedBy(
+                        direction,
+                        decision.policy.kind,
+                        decision.policy.name,
+                        decision.rule.name,
+                        decision.rule.source.file,
+                        decision.rule.source.line,
+                    ),
                 )
             else:
                 last = trace.decisions[-1].detail if trace.decisions else "allowed by default"
@@ -182,26 +201,43 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         remaining = conn.words.copy()
         src_labels, dst_labels = _labels(matrix, src), _labels(matrix, dst)
         for entry, mask in shared:
-            to_shared = entry.namespace == dst.namespace and all(dst_labels.get(k) == v for k, v in (entry.pods or {}).items())
-            from_shared = entry.both_ways and entry.namespace == src.namespace and all(
-                src_labels.get(k) == v for k, v in (entry.pods or {}).items()
+            to_shared = entry.namespace == dst.namespace and all(
+                dst_labels.get(k) == v for k, v in (entry.pods or {}).items()
+            )
+            from_shared = (
+                entry.both_ways
+                and entry.namespace == src.namespace
+                and all(src_labels.get(k) == v for k, v in (entry.pods or {}).items())
             )
             if to_shared or from_shared:
                 remaining &= ~mask
         for entry, mask in allows:
-            if contract.party_matches(entry.from_, src.namespace, src_tenant, src_labels) and contract.party_matches(
-                entry.to, dst.namespace, dst_tenant, dst_labels
-            ):
+            if contract.party_matches(
+                entry.from_, src.namespace, src_tenant, src_labels
+            ) and contract.party_matches(entry.to, dst.namespace, dst_tenant, dst_labels):
                 remaining &= ~mask
         if not remaining.any():
             continue
         leak = ConnSet(remaining, conn.space)
         violations.append(
-            Violation("cross-tenant-flow", src, dst, leak, src_tenant, dst_tenant, explain_allowed(matrix, src, dst, leak))
+            Violation(
+                "cross-tenant-flow",
+                src,
+                dst,
+                leak,
+                src_tenant,
+                dst_tenant,
+                explain_allowed(matrix, src, dst, leak),
+            )
         )
     findings = [
-        Finding(d.code, FINDING_CODES[d.code], d.message, d.source.file if d.source else None,
-                d.source.line if d.source else None)
+        Finding(
+            d.code,
+            FINDING_CODES[d.code],
+            d.message,
+            d.source.file if d.source else None,
+            d.source.line if d.source else None,
+        )
         for d in cluster.diagnostics
         if d.severity is not Severity.ERROR and d.code in FINDING_CODES
     ]

@@ -6,8 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
-from netverify.model.selectors import Equals, InSet, MatchAll, Selector, conjunction, not_in
-from netverify.model.selectors import HasKey, Not
+from netverify.model.selectors import Equals, HasKey, InSet, MatchAll, Not, Selector, conjunction, not_in
 
 
 class Lenient(BaseModel):
