@@ -1,7 +1,8 @@
-"""Endpoint classes: pods that no policy can tell apart are one class, so replicas cost nothing."""
+"""Endpoint classes: endpoints that no policy can tell apart are one class, so replicas cost nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,20 +13,28 @@ from netverify.model.workloads import ContainerPort, PodGroup
 
 @dataclass(slots=True)
 class EndpointClass:
-    namespace: str
+    namespace: str | None  # None: not namespaced (Calico host endpoints)
     labels: dict[str, str]
-    service_account: str
+    service_account: str | None
     ports: tuple[ContainerPort, ...]
     ip_atoms: tuple[int, ...]
     host_network: bool
-    groups: list[int] = field(default_factory=list)  # indexes into Cluster.groups
+    host: bool = False  # Calico host endpoints: own default (deny), no pod pseudo-labels, IPs not pod IPs
+    groups: list[int] = field(default_factory=list)  # indexes into the compiled endpoint groups
+    ids: list[str] = field(default_factory=list)  # ids of those groups, for `ByIdentity` matches
 
     def port_names(self) -> dict[tuple[int, int], str]:
         return {(p.protocol, p.port): p.name for p in self.ports if p.name}
 
 
-def build_classes(groups: list[PodGroup], atoms: IPAtoms) -> tuple[list[EndpointClass], np.ndarray]:
-    """Classes, and for every group the index of its class."""
+def build_classes(
+    groups: list[PodGroup], atoms: IPAtoms, distinct_ids: Collection[str] = ()
+) -> tuple[list[EndpointClass], np.ndarray]:
+    """Classes, and for every group the index of its class.
+
+    Groups whose id is in `distinct_ids` (named by some `ByIdentity` peer) get a class of their own, so an
+    identity match never has to split a class.
+    """
     classes: list[EndpointClass] = []
     index: dict[tuple, int] = {}
     group_class = np.empty(len(groups), dtype=np.int64)
@@ -39,15 +48,24 @@ def build_classes(groups: list[PodGroup], atoms: IPAtoms) -> tuple[list[Endpoint
             ports,
             ip_atoms,
             group.host_network,
+            group.is_host_endpoint,
+            group.id if group.id in distinct_ids else None,
         )
         found = index.get(key)
         if found is None:
             found = index[key] = len(classes)
             classes.append(
                 EndpointClass(
-                    group.namespace, dict(group.labels), group.service_account, ports, ip_atoms, group.host_network
+                    group.namespace,
+                    dict(group.labels),
+                    group.service_account,
+                    ports,
+                    ip_atoms,
+                    group.host_network,
+                    group.is_host_endpoint,
                 )
             )
         classes[found].groups.append(g)
+        classes[found].ids.append(group.id)
         group_class[g] = found
     return classes, group_class

@@ -12,11 +12,13 @@ from netverify.compile.ip_atoms import IPAtoms
 from netverify.compile.peers import PeerSpace
 from netverify.compile.profiles import Profile, get_profile
 from netverify.compile.service_atoms import ServiceSpace
-from netverify.compile.tables import DirectionTables, build_direction
+from netverify.compile.tables import FINAL_ALLOW, FINAL_DENY, DirectionTables, build_direction
 from netverify.model.addresses import IPRange
 from netverify.model.cluster import Cluster
-from netverify.model.peers import NetPeer, PeerComplement, PeerIntersection, PeerMatch, PeerUnion
-from netverify.model.policy import Direction
+from netverify.model.peers import ByIdentity, NetPeer, PeerComplement, PeerIntersection, PeerMatch, PeerUnion
+from netverify.model.policy import Direction, Policy
+from netverify.model.services import ServiceMatch
+from netverify.model.workloads import PodGroup
 
 
 def walk_peer(peer: PeerMatch) -> Iterable[PeerMatch]:
@@ -28,10 +30,10 @@ def walk_peer(peer: PeerMatch) -> Iterable[PeerMatch]:
         yield from walk_peer(peer.term)
 
 
-def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
-    found: list[IPRange] = []
+def peer_nodes(policies: list[Policy]) -> Iterable[PeerMatch]:
+    """Every node of every distinct peer tree the policies use (applies_to, peers, targets)."""
     seen: set[PeerMatch] = set()
-    for policy in cluster.policies:
+    for policy in policies:
         trees = [policy.applies_to]
         for rules in (policy.ingress, policy.egress):
             trees.extend(rule.peer for rule in rules or ())
@@ -40,20 +42,37 @@ def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
             if tree in seen:
                 continue
             seen.add(tree)
-            for node in walk_peer(tree):
-                if isinstance(node, NetPeer):
-                    found.extend(node.ranges)
+            yield from walk_peer(tree)
+
+
+def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
+    found: list[IPRange] = []
+    for node in peer_nodes(cluster.policies):
+        if isinstance(node, NetPeer):
+            found.extend(node.ranges)
     for network_set in cluster.network_sets:
         found.extend(network_set.ranges)
     return found
+
+
+def identified_ids(cluster: Cluster) -> set[str]:
+    """Endpoint ids some `ByIdentity` peer names: those endpoints need classes of their own."""
+    return {ident for node in peer_nodes(cluster.policies) if isinstance(node, ByIdentity) for ident in node.ids}
+
+
+def final_defaults(classes: list[EndpointClass]) -> np.ndarray:
+    """What no tier decided: pods allow it (Calico's namespace profile, Kubernetes' default); a Calico host
+    endpoint drops it (reference §4.3: host endpoints are default deny, except failsafe)."""
+    return np.array([FINAL_DENY if cls.host else FINAL_ALLOW for cls in classes], dtype=np.int64)
 
 
 @dataclass
 class CompiledCluster:
     cluster: Cluster
     profile: Profile
+    groups: list[PodGroup]  # every endpoint: the cluster's pods and workloads, then its host endpoints
     classes: list[EndpointClass]
-    group_class: np.ndarray
+    group_class: np.ndarray  # (groups,) class of each group
     atoms: IPAtoms
     services: ServiceSpace
     peers: PeerSpace
@@ -70,24 +89,29 @@ class CompiledCluster:
         return self.ingress if direction is Direction.INGRESS else self.egress
 
 
-def compile_cluster(cluster: Cluster, profile: Profile | str = "generic") -> CompiledCluster:
+def compile_cluster(
+    cluster: Cluster, profile: Profile | str = "generic", extra_services: Iterable[ServiceMatch] = ()
+) -> CompiledCluster:
+    """`extra_services`: services a question will ask about (a contract's ports), so atoms align with them."""
     if isinstance(profile, str):
         profile = get_profile(profile)
     ranges = mentioned_ranges(cluster)
-    has_ipv6 = any(family == 6 for group in cluster.groups for family, _ in group.ips)
+    groups = cluster.endpoint_groups
+    has_ipv6 = any(family == 6 for group in groups for family, _ in group.ips)
     atoms = IPAtoms(ranges, include_ipv6=has_ipv6)
-    classes, group_class = build_classes(cluster.groups, atoms)
+    classes, group_class = build_classes(groups, atoms, identified_ids(cluster))
     service_trees = [
         rule.service for policy in cluster.policies for rules in (policy.ingress, policy.egress) for rule in rules or ()
     ]
     named = {(p.protocol, p.port) for cls in classes for p in cls.ports if p.name}
-    services = ServiceSpace(set(service_trees), named)
+    services = ServiceSpace(set(service_trees) | set(extra_services), named)
     peers = PeerSpace(
         classes, cluster.namespaces, atoms, profile, cluster.network_sets, cluster.service_accounts
     )
     symbols: dict[tuple[int, str], int] = {}
-    ingress = build_direction(Direction.INGRESS, cluster.policies, peers, services, symbols)
-    egress = build_direction(Direction.EGRESS, cluster.policies, peers, services, symbols)
+    defaults = final_defaults(classes)
+    ingress = build_direction(Direction.INGRESS, cluster.policies, peers, services, symbols, defaults)
+    egress = build_direction(Direction.EGRESS, cluster.policies, peers, services, symbols, defaults)
     symbol_atom = np.full((max(len(symbols), 1), len(classes)), -1, dtype=np.int64)
     for c, cls in enumerate(classes):
         for port in cls.ports:
@@ -96,6 +120,7 @@ def compile_cluster(cluster: Cluster, profile: Profile | str = "generic") -> Com
     return CompiledCluster(
         cluster=cluster,
         profile=profile,
+        groups=groups,
         classes=classes,
         group_class=group_class,
         atoms=atoms,

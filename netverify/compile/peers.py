@@ -1,4 +1,10 @@
-"""Peer-match trees -> boolean masks over the peer space (endpoint classes, then IP atoms)."""
+"""Peer-match trees -> boolean masks over the peer space (endpoint classes, then IP atoms).
+
+Endpoint classes are pods and workloads (namespaced) and Calico host endpoints (not namespaced). Which of
+them a label-based peer can see is the peer's `endpoints` scope; how a namespace selector treats a thing
+without a namespace (a host endpoint, a GlobalNetworkSet) follows Calico: it sees no namespace labels, so
+`all()` is false, `global()` true, and `!has(k)` true.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,9 @@ from netverify.compile.labels import LabelTable
 from netverify.compile.profiles import Profile
 from netverify.model.peers import (
     AnyPeer,
+    ByIdentity,
     EndpointPeer,
+    EndpointScope,
     NetPeer,
     PeerComplement,
     PeerIntersection,
@@ -19,7 +27,7 @@ from netverify.model.peers import (
     PodIPMatching,
     SetScope,
 )
-from netverify.model.selectors import MatchGlobal
+from netverify.model.selectors import And, MatchAll, MatchGlobal, Not, Or, Selector
 from netverify.model.workloads import Namespace, NetworkSet
 
 # Labels Calico puts on every workload endpoint, service account and namespace; selectors may use them.
@@ -29,13 +37,56 @@ CALICO_ORCHESTRATOR = "projectcalico.org/orchestrator"
 CALICO_NAME = "projectcalico.org/name"
 
 
+NOT_NAMESPACED = -1  # namespace index of things without a namespace (host endpoints, global sets)
+UNKNOWN_NAMESPACE = -2  # a namespace no Namespace object (explicit or implicit) describes
+_NO_SUCH_NAMESPACE = -3  # lookup default that matches neither of the above
+
+
 def endpoint_labels(cls: EndpointClass) -> dict[str, str]:
+    """What selectors see: a pod's labels plus Calico's pseudo-labels; a host endpoint's labels alone."""
+    if cls.namespace is None:
+        return dict(cls.labels)
     return {
         **cls.labels,
         CALICO_NAMESPACE: cls.namespace,
-        CALICO_SERVICE_ACCOUNT: cls.service_account,
+        CALICO_SERVICE_ACCOUNT: cls.service_account or "",
         CALICO_ORCHESTRATOR: "k8s",
     }
+
+
+def set_labels(network_set: NetworkSet) -> dict[str, str]:
+    """A network set's labels as selectors see them: a namespaced set also carries its namespace."""
+    if network_set.namespace is None:
+        return dict(network_set.labels)
+    return {**network_set.labels, CALICO_NAMESPACE: network_set.namespace}
+
+
+def namespaced_view(selector: Selector) -> Selector:
+    """The selector as evaluated on a namespace's labels: `global()` there matches nothing."""
+    if isinstance(selector, MatchGlobal):
+        return Or(())
+    if isinstance(selector, Not):
+        return Not(namespaced_view(selector.operand))
+    if isinstance(selector, And):
+        return And(tuple(namespaced_view(op) for op in selector.operands))
+    if isinstance(selector, Or):
+        return Or(tuple(namespaced_view(op) for op in selector.operands))
+    return selector
+
+
+def matches_without_namespace(selector: Selector) -> bool:
+    """Does a namespace selector accept a thing with no namespace (no namespace labels at all)?"""
+    if isinstance(selector, MatchAll):
+        return False  # Calico rewrites all() to "is namespaced"
+    if isinstance(selector, MatchGlobal):
+        return True
+    if isinstance(selector, Not):
+        return not matches_without_namespace(selector.operand)
+    if isinstance(selector, And):
+        return all(matches_without_namespace(op) for op in selector.operands)
+    if isinstance(selector, Or):
+        return any(matches_without_namespace(op) for op in selector.operands)
+    return selector.matches({})
 
 
 class PeerSpace:
@@ -58,28 +109,37 @@ class PeerSpace:
         self.size = self.n_classes + self.n_atoms
         self.class_labels = LabelTable([endpoint_labels(c) for c in classes])
         accounts = service_accounts or {}
-        self.account_labels = LabelTable(
-            [{**accounts.get((c.namespace, c.service_account), {}), CALICO_NAME: c.service_account} for c in classes]
-        )
+        self.account_labels = LabelTable([self._account_view(c, accounts) for c in classes])
         self.class_account = np.array([c.service_account for c in classes], dtype=object)
+        self.class_is_host = np.array([c.host for c in classes], dtype=bool)
         self.namespace_names = sorted(namespaces)
         self._namespace_index = {name: i for i, name in enumerate(self.namespace_names)}
         self.namespace_labels = LabelTable(
             [{**namespaces[n].labels, CALICO_NAME: n} for n in self.namespace_names]
         )
-        self.class_namespace = np.array(
-            [self._namespace_index.get(c.namespace, -1) for c in classes], dtype=np.int64
-        )
+        self.class_namespace = np.array([self._namespace_of(c.namespace) for c in classes], dtype=np.int64)
         self.sets = list(network_sets or [])
-        self.set_labels = LabelTable([s.labels for s in self.sets])
-        self.set_namespace = np.array(
-            [self._namespace_index.get(s.namespace, -1) if s.namespace else -1 for s in self.sets], dtype=np.int64
-        )
+        self.set_labels = LabelTable([set_labels(s) for s in self.sets])
+        self.set_namespace = np.array([self._namespace_of(s.namespace) for s in self.sets], dtype=np.int64)
         self.set_is_global = np.array([s.namespace is None for s in self.sets], dtype=bool)
+        # classes with addresses: (index, IP atoms, is a host endpoint)
+        self._addressed = [(i, c.ip_atoms, c.host) for i, c in enumerate(classes) if c.ip_atoms]
         self._cache: dict[PeerMatch, np.ndarray] = {}
 
+    @staticmethod
+    def _account_view(cls: EndpointClass, accounts: dict[tuple[str, str], dict[str, str]]) -> dict[str, str]:
+        """What a serviceAccountSelector sees; an endpoint without an account sees no labels."""
+        if cls.namespace is None or cls.service_account is None:
+            return {}
+        return {**accounts.get((cls.namespace, cls.service_account), {}), CALICO_NAME: cls.service_account}
+
+    def _namespace_of(self, namespace: str | None) -> int:
+        if namespace is None:
+            return NOT_NAMESPACED
+        return self._namespace_index.get(namespace, UNKNOWN_NAMESPACE)
+
     def in_namespace(self, namespace: str) -> np.ndarray:
-        return self.class_namespace == self._namespace_index.get(namespace, -2)
+        return self.class_namespace == self._namespace_index.get(namespace, _NO_SUCH_NAMESPACE)
 
     def mask(self, peer: PeerMatch) -> np.ndarray:
         """Boolean mask over the whole peer space (cached; do not modify the result)."""
@@ -99,11 +159,15 @@ class PeerSpace:
         elif isinstance(peer, NetPeer):
             covered = self.atoms.covered(peer.ranges)
             result[[self.n_classes + a for a in covered]] = True
-            if self._matches_pod_ips(peer):
-                covered_set = set(covered)
-                for i, cls in enumerate(self.classes):
-                    if any(a in covered_set for a in cls.ip_atoms):
-                        result[i] = True
+            pod_ips = self._matches_pod_ips(peer)
+            covered_set = set(covered)
+            for i, ip_atoms, host in self._addressed:
+                # a host endpoint's address is the host's, not a pod IP: every address match sees it
+                if (pod_ips or host) and any(a in covered_set for a in ip_atoms):
+                    result[i] = True
+        elif isinstance(peer, ByIdentity):
+            for i, cls in enumerate(self.classes):
+                result[i] = any(ident in peer.ids for ident in cls.ids)
         elif isinstance(peer, PeerUnion):
             for term in peer.terms:
                 result |= self.mask(term)
@@ -117,20 +181,28 @@ class PeerSpace:
             raise TypeError(f"unsupported peer node {type(peer).__name__}")
         return result
 
+    def _eligible_classes(self, scope: EndpointScope) -> np.ndarray:
+        if scope is EndpointScope.PODS:
+            return ~self.class_is_host
+        if scope is EndpointScope.HOSTS:
+            return self.class_is_host.copy()
+        return np.ones(self.n_classes, dtype=bool)
+
     def _endpoint_mask(self, peer: EndpointPeer) -> np.ndarray:
         result = np.zeros(self.size, dtype=bool)
-        global_only = peer.sets is SetScope.GLOBAL or isinstance(peer.namespace_selector, MatchGlobal)
-        if not global_only:
-            chosen = self.class_labels.evaluate(peer.selector).copy()
-            if peer.namespace is not None:
-                chosen &= self.in_namespace(peer.namespace)
-            elif peer.namespace_selector is not None:
-                chosen &= self._in_selected_namespaces(self.class_namespace, peer)
-            if peer.service_account_names is not None:
-                chosen &= np.isin(self.class_account, list(peer.service_account_names))
-            if peer.service_account_selector is not None:
-                chosen &= self.account_labels.evaluate(peer.service_account_selector)
-            result[: self.n_classes] = chosen
+        global_only = peer.sets is SetScope.GLOBAL
+        chosen = self.class_labels.evaluate(peer.selector) & self._eligible_classes(peer.endpoints)
+        if global_only:
+            chosen &= self.class_namespace == NOT_NAMESPACED
+        if peer.namespace is not None:
+            chosen &= self.in_namespace(peer.namespace)
+        elif peer.namespace_selector is not None:
+            chosen &= self._in_selected_namespaces(self.class_namespace, peer)
+        if peer.service_account_names is not None:
+            chosen &= np.isin(self.class_account, list(peer.service_account_names))
+        if peer.service_account_selector is not None:
+            chosen &= self.account_labels.evaluate(peer.service_account_selector)
+        result[: self.n_classes] = chosen
         if peer.sets is SetScope.NONE or not self.sets:
             return result
         if peer.service_account_names is not None or peer.service_account_selector is not None:
@@ -138,8 +210,8 @@ class PeerSpace:
         chosen_sets = self.set_labels.evaluate(peer.selector).copy()
         if global_only:
             chosen_sets &= self.set_is_global
-        elif peer.namespace is not None:
-            chosen_sets &= self.set_namespace == self._namespace_index.get(peer.namespace, -2)
+        if peer.namespace is not None:
+            chosen_sets &= self.set_namespace == self._namespace_index.get(peer.namespace, _NO_SUCH_NAMESPACE)
         elif peer.namespace_selector is not None:
             chosen_sets &= self._in_selected_namespaces(self.set_namespace, peer)
         for index in np.flatnonzero(chosen_sets):
@@ -147,11 +219,14 @@ class PeerSpace:
         return result
 
     def _in_selected_namespaces(self, owner_namespace: np.ndarray, peer: EndpointPeer) -> np.ndarray:
+        """Owners (classes or sets) whose namespace the peer's namespace selector accepts."""
         assert peer.namespace_selector is not None
-        namespaces = self.namespace_labels.evaluate(peer.namespace_selector)
+        namespaces = self.namespace_labels.evaluate(namespaced_view(peer.namespace_selector))
         known = owner_namespace >= 0
         selected = np.zeros(len(owner_namespace), dtype=bool)
         selected[known] = namespaces[owner_namespace[known]]
+        if matches_without_namespace(peer.namespace_selector):
+            selected |= owner_namespace == NOT_NAMESPACED
         return selected
 
     def _matches_pod_ips(self, peer: NetPeer) -> bool:

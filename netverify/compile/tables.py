@@ -1,7 +1,8 @@
 """Flat tables of one direction's ordered policies, in the shape the numba kernels read.
 
-For each target class: the policies that apply to it, in evaluation order (CSR). For each policy: its tier
-and its rules. For each rule: action, peers (CSR of peer indexes), a packed service mask, and the named
+For each target class: the policies that apply to it, in evaluation order (CSR), and its final default (what
+happens to traffic no tier decided: allowed for pods, denied for Calico host endpoints). For each policy: its
+tier and its rules. For each rule: action, peers (CSR of peer indexes), a packed service mask, and the named
 ports it mentions (resolved per destination class through `symbol_atom`).
 """
 
@@ -18,6 +19,7 @@ from netverify.model.services import AnyService, ProtocolPorts, ServiceIntersect
 
 ACTION_CODES = {Action.ALLOW: 0, Action.DENY: 1, Action.PASS: 2, Action.LOG: 3}
 TIER_DENY, TIER_PASS = 0, 1
+FINAL_ALLOW, FINAL_DENY = 0, 1  # a target's final default
 
 
 class UnsupportedServiceTree(ValueError):
@@ -73,6 +75,7 @@ class DirectionTables:
     rules: list[tuple[int, Rule]]  # (policy index, rule), global rule order
     target_policy_ptr: np.ndarray  # (classes + 1,)
     target_policy: np.ndarray  # policy indexes, per target in evaluation order
+    target_default: np.ndarray  # (classes,) FINAL_ALLOW or FINAL_DENY
     policy_tier: np.ndarray
     policy_rule_ptr: np.ndarray  # (policies + 1,)
     tier_default: np.ndarray
@@ -94,7 +97,11 @@ def build_direction(
     peers: PeerSpace,
     services: ServiceSpace,
     symbols: dict[tuple[int, str], int],
+    target_default: np.ndarray | None = None,
 ) -> DirectionTables:
+    """Tables of one direction; `target_default` is each class's final default (all FINAL_ALLOW if None)."""
+    if target_default is None:
+        target_default = np.full(peers.n_classes, FINAL_ALLOW, dtype=np.int64)
     applicable = sorted((p for p in policies if p.rules(direction) is not None), key=lambda p: p.sort_key)
     tiers: list[Tier] = []
     tier_index: dict[Tier, int] = {}
@@ -167,7 +174,8 @@ def build_direction(
                 row = target_index[rule.target] = len(target_rows)
                 bits = np.zeros(class_words * 64, dtype=bool)
                 bits[: peers.n_classes] = peers.mask(rule.target)[: peers.n_classes]
-                target_rows.append(np.packbits(bits.reshape(-1, 8), axis=1, bitorder="little").reshape(-1).view(np.uint64))
+                packed = np.packbits(bits.reshape(-1, 8), axis=1, bitorder="little").reshape(-1)
+                target_rows.append(packed.view(np.uint64))
             rule_target[r] = row
     rule_peer_ptr = np.zeros(len(rules) + 1, dtype=np.int64)
     np.cumsum([len(p) for p in peer_lists], out=rule_peer_ptr[1:])
@@ -182,6 +190,7 @@ def build_direction(
         rules=rules,
         target_policy_ptr=target_policy_ptr,
         target_policy=target_policy,
+        target_default=np.ascontiguousarray(target_default, dtype=np.int64),
         policy_tier=policy_tier,
         policy_rule_ptr=policy_rule_ptr,
         tier_default=tier_default,

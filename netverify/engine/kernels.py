@@ -4,7 +4,8 @@ For a target (the destination for ingress, the source for egress) every peer sta
 service atom. Tiers run in order; in a tier the applying policies run in order, and their rules in order:
 Allow moves matched undecided bits to allowed, Deny drops them, Pass parks them until the tier ends, Log
 does nothing. At a tier's end the parked bits become undecided again and the rest are denied (default Deny)
-or also stay undecided (default Pass). What is still undecided at the end is allowed (pods' default).
+or also stay undecided (default Pass). What is still undecided at the end gets the target's final default:
+allowed for pods (Calico's namespace profile, Kubernetes' default), denied for Calico host endpoints.
 This module is imported only by the commands that compute, because compiling it costs start-up time.
 """
 
@@ -15,6 +16,7 @@ from numba import njit, prange
 
 ALLOW, DENY, PASS, LOG = 0, 1, 2, 3
 TIER_DENY = 0
+FINAL_ALLOW = 0  # compile.tables.FINAL_ALLOW
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -26,6 +28,7 @@ def evaluate_targets(
     full,
     target_policy_ptr,
     target_policy,
+    target_default,
     policy_tier,
     policy_rule_ptr,
     tier_default,
@@ -47,10 +50,11 @@ def evaluate_targets(
         res = out[t - first]
         begin = target_policy_ptr[t]
         end = target_policy_ptr[t + 1]
+        allow_rest = target_default[t] == FINAL_ALLOW
         if begin == end:
             for p in range(n_peers):
                 for w in range(words):
-                    res[p, w] = full[w]
+                    res[p, w] = full[w] if allow_rest else np.uint64(0)
             continue
         undecided = np.empty((n_peers, words), dtype=np.uint64)
         passed = np.zeros((n_peers, words), dtype=np.uint64)
@@ -81,7 +85,8 @@ def evaluate_targets(
                         for s in range(s0, s1):
                             atom = symbol_atom[rule_symbol[s], t]
                             if atom >= 0:
-                                mask[atom // 64] |= (np.uint64(1) << np.uint64(atom % 64)) & rule_symbol_filter[r, atom // 64]
+                                bit = np.uint64(1) << np.uint64(atom % 64)
+                                mask[atom // 64] |= bit & rule_symbol_filter[r, atom // 64]
                     for k in range(rule_peer_ptr[r], rule_peer_ptr[r + 1]):
                         p = rule_peer[k]
                         for w in range(words):
@@ -111,9 +116,10 @@ def evaluate_targets(
                         undecided[p, w] |= passed[p, w]
             if any_passed:
                 passed[:, :] = 0
-        for p in range(n_peers):
-            for w in range(words):
-                res[p, w] |= undecided[p, w]
+        if allow_rest:
+            for p in range(n_peers):
+                for w in range(words):
+                    res[p, w] |= undecided[p, w]
 
 
 @njit(cache=True, nogil=True, parallel=True)

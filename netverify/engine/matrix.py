@@ -8,17 +8,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from netverify.compile.compiled import CompiledCluster
+from netverify.engine.connset import ConnSet
 from netverify.model.addresses import IPRange, parse_address
 from netverify.model.diagnostics import Diagnostic
-from netverify.engine.connset import ConnSet
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """One row/column of the reported matrix: a workload, a pod, or an external address range."""
+    """One row/column of the reported matrix: a workload, a pod, a host endpoint, or an external range.
+
+    A Calico host endpoint is cluster-scoped: its id is its bare name (no `/`, so never a pod's
+    `namespace/name`), and its JSON is {"id": name, "kind": "HostEndpoint", "name": name}.
+    """
 
     id: str
-    kind: str  # workload kind, "Pod", or "external"
+    kind: str  # workload kind, "Pod", "HostEndpoint", or "external"
     namespace: str | None = None
     name: str | None = None
     class_index: int | None = None
@@ -33,6 +37,7 @@ class Endpoint:
         data: dict = {"id": self.id, "kind": self.kind}
         if self.namespace is not None:
             data["namespace"] = self.namespace
+        if self.name is not None:
             data["name"] = self.name
         if self.owner is not None:
             data["owner"] = self.owner
@@ -64,13 +69,19 @@ class ConnectivityMatrix:
     # ---- endpoints -------------------------------------------------------------------------------
 
     def workload_endpoints(self, per_pod: bool = False) -> list[Endpoint]:
+        """Pods and workloads by (namespace, name), then host endpoints by name."""
         found: list[Endpoint] = []
-        groups = self.compiled.cluster.groups
-        order = sorted(range(len(groups)), key=lambda g: (groups[g].namespace, groups[g].name))
+        groups = self.compiled.groups
+        order = sorted(
+            range(len(groups)),
+            key=lambda g: (groups[g].namespace is None, groups[g].namespace or "", groups[g].name),
+        )
         for g in order:
             group = groups[g]
             cls = int(self.compiled.group_class[g])
-            if per_pod:
+            if group.namespace is None:
+                found.append(Endpoint(group.id, group.kind, None, group.name, cls))
+            elif per_pod:
                 owner = None if group.kind == "Pod" else f"{group.kind}/{group.name}"
                 for pod in group.pod_names():
                     found.append(Endpoint(f"{group.namespace}/{pod}", "Pod", group.namespace, pod, cls, owner=owner))
@@ -105,14 +116,17 @@ class ConnectivityMatrix:
         return self.workload_endpoints(per_pod) + self.external_endpoints()
 
     def find(self, ident: str, per_pod: bool = False) -> Endpoint:
-        """An endpoint by id ("ns/name"), or the external endpoint holding an IP address."""
+        """An endpoint by id ("ns/name", a host endpoint's name), or the external endpoint holding an IP."""
         for endpoint in self.workload_endpoints(per_pod):
             if endpoint.id == ident:
                 return endpoint
         try:
             family, address = parse_address(ident)
         except ValueError:
-            raise KeyError(f"no endpoint {ident!r}: expected namespace/name of a pod or workload, or an IP") from None
+            raise KeyError(
+                f"no endpoint {ident!r}: expected namespace/name of a pod or workload, a host endpoint's name, "
+                "or an IP"
+            ) from None
         atom = self.compiled.atoms.index_of(family, address)
         if atom is None:
             raise KeyError(f"address {ident!r} is of an IP family no input mentions")

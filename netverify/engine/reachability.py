@@ -34,6 +34,7 @@ def evaluate_direction(
             compiled.services.full,
             tables.target_policy_ptr,
             tables.target_policy,
+            tables.target_default,
             tables.policy_tier,
             tables.policy_rule_ptr,
             tables.tier_default,

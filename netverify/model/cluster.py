@@ -1,11 +1,11 @@
-"""The whole model of one input: namespaces, pods and policies, plus what loading found wrong."""
+"""The whole model of one input: namespaces, endpoints and policies, plus what loading found wrong."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from netverify.model.diagnostics import Diagnostic, Severity
-from netverify.model.policy import Policy
+from netverify.model.policy import EndpointProfile, Policy
 from netverify.model.workloads import Namespace, NetworkSet, PodGroup
 
 
@@ -17,6 +17,14 @@ class Cluster:
     network_sets: list[NetworkSet] = field(default_factory=list)
     service_accounts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # labels
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Calico host endpoints by name: kept apart from `groups` (pods), which are namespaced by definition
+    host_endpoints: dict[str, PodGroup] = field(default_factory=dict)
+    endpoint_profiles: dict[str, EndpointProfile] = field(default_factory=dict)  # Calico Profiles by name
+
+    @property
+    def endpoint_groups(self) -> list[PodGroup]:
+        """Every endpoint the matrix reports: pods and workloads, then host endpoints."""
+        return [*self.groups, *self.host_endpoints.values()]
 
     @property
     def errors(self) -> list[Diagnostic]:

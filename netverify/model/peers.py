@@ -1,8 +1,8 @@
 """What a rule matches on the other side of a flow (its peer), for every policy kind.
 
-Peers are an expression tree over two kinds of things: known endpoints (pods, later network sets and
-load balancers) and raw IP addresses. The compile stage turns each tree into a bitset over endpoint
-classes and IP atoms.
+Peers are an expression tree over two kinds of things: known endpoints (pods, Calico host endpoints,
+network sets, later load balancers) and raw IP addresses. The compile stage turns each tree into a bitset
+over endpoint classes and IP atoms.
 """
 
 from __future__ import annotations
@@ -25,7 +25,21 @@ class SetScope(Enum):
 
     NONE = "none"  # pods only (Kubernetes NetworkPolicy, AdminNetworkPolicy)
     IN_SCOPE = "in-scope"  # pods and network sets within the peer's namespace scope (Calico)
-    GLOBAL = "global"  # only GlobalNetworkSets: Calico `namespaceSelector: global()`
+    GLOBAL = "global"  # only non-namespaced things (GlobalNetworkSets, host endpoints in scope)
+
+
+class EndpointScope(Enum):
+    """Which kinds of endpoint a label-based match can see.
+
+    Kubernetes NetworkPolicy and AdminNetworkPolicy select pods only (a converted Kubernetes policy
+    requires `projectcalico.org/orchestrator == 'k8s'`, which a host endpoint lacks); Calico selectors
+    see host endpoints too, and preDNAT/doNotTrack policies and Felix's failsafe rules apply to host
+    endpoints only.
+    """
+
+    PODS = "pods"
+    PODS_AND_HOSTS = "pods+hosts"
+    HOSTS = "hosts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +53,10 @@ class EndpointPeer(PeerMatch):
 
     `namespace` pins one namespace (a Kubernetes podSelector-only peer); otherwise `namespace_selector`
     chooses namespaces by their labels; with neither, every namespace is in scope. Calico adds service
-    accounts (names and/or a selector over the account's labels) and labelled network sets.
+    accounts (names and/or a selector over the account's labels), labelled network sets, and host
+    endpoints (`endpoints`). A host endpoint is not namespaced: a pinned namespace never matches it, and a
+    namespace selector sees it as having no namespace labels (`all()` false, `global()` true), as Calico's
+    rewrite of namespace selectors into `pcns.`-prefixed endpoint labels does.
     """
 
     selector: Selector = MatchAll()
@@ -48,6 +65,18 @@ class EndpointPeer(PeerMatch):
     service_account_names: frozenset[str] | None = None
     service_account_selector: Selector | None = None
     sets: SetScope = SetScope.NONE
+    endpoints: EndpointScope = EndpointScope.PODS
+
+
+@dataclass(frozen=True, slots=True)
+class ByIdentity(PeerMatch):
+    """Endpoints named by id (`PodGroup.id`), e.g. the host endpoints that list a Calico profile.
+
+    Labels cannot express "lists this profile", so the compile stage keeps every named endpoint in an
+    endpoint class of its own and matches it exactly.
+    """
+
+    ids: frozenset[str]
 
 
 class PodIPMatching(Enum):

@@ -1,4 +1,4 @@
-"""Namespaces and the pods that manifests create."""
+"""Namespaces, the pods that manifests create, and Calico host endpoints (endpoints that are not pods)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from netverify.model.addresses import IPRange
 from netverify.model.source import SourceRef
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+HOST_ENDPOINT_KIND = "HostEndpoint"
 
 WORKLOAD_KINDS = (
     "Deployment",
@@ -40,29 +42,37 @@ class Namespace:
 
 @dataclass(slots=True)
 class PodGroup:
-    """Pods that share everything policy can see: a workload's replicas, or one bare Pod.
+    """Endpoints that share everything policy can see: a workload's replicas, one bare Pod, or one
+    Calico HostEndpoint (a host interface: cluster-scoped, so `namespace` is None).
 
-    Reported once as `namespace/name`; `--per-pod` expands `replicas` pods.
+    Reported once as `namespace/name`, a host endpoint by its bare name (a name has no `/`, so it can
+    never equal a pod's id); `--per-pod` expands `replicas` pods.
     """
 
-    kind: str  # "Pod" or a workload kind
-    namespace: str
+    kind: str  # "Pod", a workload kind, or "HostEndpoint"
+    namespace: str | None  # None: not namespaced (a host endpoint)
     name: str
     labels: dict[str, str]
-    service_account: str = "default"
+    service_account: str | None = "default"  # None: no service account (a host endpoint)
     ports: tuple[ContainerPort, ...] = ()
-    ips: tuple[tuple[int, int], ...] = ()  # (family, address) from status.podIP(s); bare pods only
+    ips: tuple[tuple[int, int], ...] = ()  # (family, address): status.podIP(s) of bare pods, expectedIPs
     replicas: int = 1
     host_network: bool = False
     source: SourceRef | None = None
     annotations: dict[str, str] = field(default_factory=dict)
+    profiles: tuple[str, ...] = ()  # Calico profiles the endpoint lists, in evaluation order
+    node: str | None = None  # a host endpoint's node
 
     @property
     def id(self) -> str:
-        return f"{self.namespace}/{self.name}"
+        return self.name if self.namespace is None else f"{self.namespace}/{self.name}"
+
+    @property
+    def is_host_endpoint(self) -> bool:
+        return self.kind == HOST_ENDPOINT_KIND
 
     def pod_names(self) -> list[str]:
-        if self.kind == "Pod":
+        if self.kind == "Pod" or self.is_host_endpoint:
             return [self.name]
         return [f"{self.name}-{i}" for i in range(self.replicas)]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from netverify.compile.compiled import CompiledCluster
-from netverify.compile.tables import TIER_PASS, DirectionTables
+from netverify.compile.tables import FINAL_DENY, TIER_PASS, DirectionTables
 from netverify.model.policy import Action, Direction, Policy, Rule, Tier
 from netverify.model.source import SourceRef
 
@@ -137,6 +137,11 @@ def trace_direction(
                 detail="a policy of this tier selects the endpoint, no rule allowed",
             )
         )
+        trace.allowed = False
+        return trace
+    if tables.target_default[target] == FINAL_DENY:
+        detail = f"no rule or profile allowed it: the endpoint's default for {direction.value} denies"
+        trace.decisions.append(Decision("default", Action.DENY, detail=detail))
         trace.allowed = False
         return trace
     if begin == end:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
-from netverify.load.kinds import adminnetworkpolicy, calico, namespaces, networkpolicy, workloads
+from netverify.load.kinds import adminnetworkpolicy, calico, calico_hosts, namespaces, networkpolicy, workloads
 
 KindLoader = Callable[[Document, ClusterBuilder], None]
 
@@ -40,11 +40,17 @@ for _group in ("projectcalico.org", "crd.projectcalico.org"):
             (_group, "Tier"): calico.load_tier,
             (_group, "GlobalNetworkSet"): calico.load_network_set,
             (_group, "NetworkSet"): calico.load_network_set,
+            (_group, "HostEndpoint"): calico_hosts.load_host_endpoint,
+            (_group, "Profile"): calico_hosts.load_profile,
         }
     )
 
 # Steps that need every document loaded first (e.g. policies naming a Tier defined in a later file).
-FINALIZERS: list[Callable[[ClusterBuilder], None]] = [calico.resolve_tiers, adminnetworkpolicy.report_anp_priorities]
+FINALIZERS: list[Callable[[ClusterBuilder], None]] = [
+    calico.resolve_tiers,
+    calico_hosts.finalize_host_endpoints,  # after resolve_tiers: built-in stages are not user tiers
+    adminnetworkpolicy.report_anp_priorities,
+]
 
 # API versions each group is known in; another version of a known kind is reported, not guessed at.
 KNOWN_VERSIONS: dict[str, set[str]] = {

@@ -7,6 +7,12 @@ and destination ports; ICMP type/code become values of the ICMP protocols). Wher
 this version cannot evaluate exactly (source ports, HTTP match, service references, named ports in
 notPorts), it is approximated toward
 "allowed" — an Allow rule ignores the condition, a Deny or Pass rule is dropped — and a warning says so.
+
+Calico selectors see host endpoints as well as pods. A GlobalNetworkPolicy with `doNotTrack` or `preDNAT`
+applies to host endpoints only: it is loaded into the stage Felix runs it in (untracked policy in the raw
+table, then preDNAT policy in the mangle table, both before normal policy), in its declared tier but with
+a Pass default, because such policy that decides nothing hands the packet on to normal policy
+(calico_hosts.py adds host endpoints, profiles and the failsafe rules).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from netverify.load.kinds.calico_schema import (
     NetworkSetObject,
     ServiceAccountObject,
     TierObject,
+    parse_net,
     parse_port,
 )
 from netverify.load.validation import parse_model
@@ -32,6 +39,7 @@ from netverify.model.peers import (
     NO_PEER,
     AnyPeer,
     EndpointPeer,
+    EndpointScope,
     NetPeer,
     PeerComplement,
     PeerIntersection,
@@ -40,7 +48,18 @@ from netverify.model.peers import (
     PodIPMatching,
     SetScope,
 )
-from netverify.model.policy import DEFAULT_TIER, KUBE_ADMIN_TIER, KUBE_BASELINE_TIER, Action, Policy, Rule, Tier
+from netverify.model.policy import (
+    DEFAULT_TIER,
+    KUBE_ADMIN_TIER,
+    KUBE_BASELINE_TIER,
+    NORMAL_RANK,
+    PRE_DNAT_RANK,
+    UNTRACKED_RANK,
+    Action,
+    Policy,
+    Rule,
+    Tier,
+)
 from netverify.model.selectors import MatchAll
 from netverify.model.services import (
     AnyService,
@@ -92,23 +111,27 @@ def entity_match(entity: EntityRule, scope: Scope, approx: Approximations) -> Pe
                 if accounts and accounts.selector
                 else None,
                 sets=SetScope.IN_SCOPE,
+                endpoints=EndpointScope.PODS_AND_HOSTS,
             )
         )
     if entity.notSelector is not None:
-        terms.append(
-            PeerComplement(
-                EndpointPeer(
-                    parse_calico_selector(entity.notSelector),
-                    namespace=pinned,
-                    namespace_selector=namespace_selector,
-                    sets=SetScope.IN_SCOPE,
-                )
+        if not terms and pinned is not None:
+            # in a namespaced policy any selector field, notSelector included, limits the rule to endpoints
+            # and sets of the policy's namespace (libcalico-go rules.go getEndpointSelector)
+            terms.append(
+                EndpointPeer(MatchAll(), namespace=pinned, sets=SetScope.IN_SCOPE,
+                             endpoints=EndpointScope.PODS_AND_HOSTS)
             )
+        # the scope joins only the positive selector: notSelector itself is unscoped (rules.go passes it
+        # through as is), so it excludes whatever it names, in any namespace or none
+        excluded = EndpointPeer(
+            parse_calico_selector(entity.notSelector), sets=SetScope.IN_SCOPE, endpoints=EndpointScope.PODS_AND_HOSTS
         )
+        terms.append(PeerComplement(excluded))
     if entity.nets:
-        terms.append(NetPeer(tuple(parse_cidr(n) for n in entity.nets), PodIPMatching.ALWAYS))
+        terms.append(NetPeer(tuple(parse_net(n) for n in entity.nets), PodIPMatching.ALWAYS))
     if entity.notNets:
-        terms.append(PeerComplement(NetPeer(tuple(parse_cidr(n) for n in entity.notNets), PodIPMatching.ALWAYS)))
+        terms.append(PeerComplement(NetPeer(tuple(parse_net(n) for n in entity.notNets), PodIPMatching.ALWAYS)))
     if entity.services is not None:
         approx.add("a `services` match (Kubernetes Services are not modelled yet)")
         return None if not terms else _intersect(terms)
@@ -162,9 +185,14 @@ def service_match(rule: CalicoRule, approx: Approximations) -> ServiceMatch:
     return terms[0] if len(terms) == 1 else ServiceIntersection(tuple(terms))
 
 
-def translate_rule(rule: CalicoRule, direction: str, scope: Scope, source: SourceRef, name: str) -> tuple[Rule, list[str]]:
+def translate_rule(
+    rule: CalicoRule, direction: str, scope: Scope, source: SourceRef, name: str
+) -> tuple[Rule, list[str]]:
     approx = Approximations()
-    peer_entity, own_entity = (rule.source, rule.destination) if direction == "ingress" else (rule.destination, rule.source)
+    if direction == "ingress":
+        peer_entity, own_entity = rule.source, rule.destination
+    else:
+        peer_entity, own_entity = rule.destination, rule.source
     peer = entity_match(peer_entity, scope, approx)
     target = entity_match(own_entity, scope, approx)
     service = service_match(rule, approx)
@@ -173,8 +201,8 @@ def translate_rule(rule: CalicoRule, direction: str, scope: Scope, source: Sourc
         family_range = ALL_IPV4 if rule.ipVersion == 4 else ALL_IPV6
         family = NetPeer((family_range,), PodIPMatching.ALWAYS)
         if action is Action.ALLOW:
-            # pods whose address is not in the manifests may be of either family: count them in
-            family = PeerUnion((family, EndpointPeer(MatchAll(), sets=SetScope.NONE)))
+            # endpoints whose address is not in the manifests may be of either family: count them in
+            family = PeerUnion((family, EndpointPeer(MatchAll(), endpoints=EndpointScope.PODS_AND_HOSTS)))
         peer = family if peer is None else PeerIntersection((peer, family))
     if approx.reasons and action in (Action.DENY, Action.PASS):
         peer = NO_PEER  # a Deny/Pass we cannot evaluate exactly is dropped: never claim isolation we can't prove
@@ -192,6 +220,33 @@ def calico_types(spec) -> set[str]:
     return {"Ingress"}
 
 
+def translate_rules(
+    rules: list[CalicoRule], direction: str, scope: Scope, doc: Document, builder: ClusterBuilder, *path: str
+) -> tuple[Rule, ...]:
+    """One direction's rules (at `path` in the document), with a warning for every approximation."""
+    translated = []
+    for i, rule in enumerate(rules):
+        where = doc.source(*path, i)
+        model_rule, reasons = translate_rule(rule, direction, scope, where, f"{direction}[{i}]")
+        for reason in reasons:
+            effect = "its condition is ignored (the rule may match more)" if rule.action in ("Allow", "Log") else (
+                "the rule is treated as matching nothing"
+            )
+            builder.warning(f"{direction}[{i}] uses {reason}, which netverify approximates: {effect}", where,
+                            code="approximated-rule")
+        translated.append(model_rule)
+    return tuple(translated)
+
+
+def host_stage(spec) -> int:
+    """The evaluation stage (tier rank) of a policy: untracked, preDNAT, or normal."""
+    if spec.doNotTrack:
+        return UNTRACKED_RANK
+    if spec.preDNAT:
+        return PRE_DNAT_RANK
+    return NORMAL_RANK
+
+
 def load_calico_policy(doc: Document, builder: ClusterBuilder) -> None:
     obj = parse_model(CalicoPolicyObject, doc.data, doc)
     kind = doc.kind or "NetworkPolicy"
@@ -200,17 +255,11 @@ def load_calico_policy(doc: Document, builder: ClusterBuilder) -> None:
     namespace = None if is_global else (obj.metadata.namespace or "default")
     if is_global and spec.namespaceSelector is None and obj.metadata.namespace:
         builder.warning("metadata.namespace is ignored on a GlobalNetworkPolicy", doc.source("metadata"))
-    if not is_global and spec.namespaceSelector is not None:
-        builder.error("spec.namespaceSelector is only valid on a GlobalNetworkPolicy", doc.source("spec", "namespaceSelector"))
-        return
-    if spec.preDNAT or spec.doNotTrack:
-        builder.warning(
-            f"Calico {kind} {obj.metadata.name!r} applies only to host endpoints (preDNAT/doNotTrack); "
-            "host endpoints are not modelled, so it does not affect the results",
-            doc.source("spec"),
-            code="host-endpoint-only",
-        )
-        return
+    for field_name in ("namespaceSelector", "doNotTrack", "preDNAT", "applyOnForward"):
+        if not is_global and getattr(spec, field_name) is not None:
+            builder.error(f"spec.{field_name} is only valid on a GlobalNetworkPolicy", doc.source("spec", field_name))
+            return
+    stage = host_stage(spec)
     scope = Scope(namespace)
     types = calico_types(spec)
     rules: dict[str, tuple[Rule, ...] | None] = {}
@@ -224,28 +273,26 @@ def load_calico_policy(doc: Document, builder: ClusterBuilder) -> None:
                     code="ignored-rules",
                 )
             continue
-        translated = []
-        for i, rule in enumerate(getattr(spec, direction) or []):
-            where = doc.source("spec", direction, i)
-            model_rule, reasons = translate_rule(rule, direction, scope, where, f"{direction}[{i}]")
-            for reason in reasons:
-                effect = "its condition is ignored (the rule may match more)" if rule.action in ("Allow", "Log") else (
-                    "the rule is treated as matching nothing"
-                )
-                builder.warning(f"{direction}[{i}] uses {reason}, which netverify approximates: {effect}", where,
-                                code="approximated-rule")
-            translated.append(model_rule)
-        rules[direction] = tuple(translated)
-    applies: list[PeerMatch] = [
-        EndpointPeer(
-            parse_calico_selector(spec.selector) if spec.selector else MatchAll(),
-            namespace=namespace,
-            namespace_selector=parse_calico_selector(spec.namespaceSelector) if spec.namespaceSelector else None,
-            service_account_selector=parse_calico_selector(spec.serviceAccountSelector)
-            if spec.serviceAccountSelector
-            else None,
+        rules[direction] = translate_rules(getattr(spec, direction) or [], direction, scope, doc, builder, "spec",
+                                           direction)
+    if stage == UNTRACKED_RANK and any(r.action is Action.ALLOW for rs in rules.values() for r in rs or ()):
+        builder.warning(
+            f"doNotTrack policy {obj.metadata.name!r}: packets it allows are not connection-tracked, so replies "
+            "are not allowed automatically; each direction is reported as its own rules say (a reply needs an "
+            "Allow of its own in the opposite direction)",
+            doc.source("spec", "doNotTrack"),
+            code="untracked-policy",
         )
-    ]
+    applies_to = EndpointPeer(
+        parse_calico_selector(spec.selector) if spec.selector else MatchAll(),
+        namespace=namespace,
+        namespace_selector=parse_calico_selector(spec.namespaceSelector) if spec.namespaceSelector else None,
+        service_account_selector=parse_calico_selector(spec.serviceAccountSelector)
+        if spec.serviceAccountSelector
+        else None,
+        # preDNAT and doNotTrack policy is rendered for host endpoints only, never for pods
+        endpoints=EndpointScope.PODS_AND_HOSTS if stage == NORMAL_RANK else EndpointScope.HOSTS,
+    )
     tier_name = spec.tier or "default"
     name = obj.metadata.name if is_global else f"{namespace}/{obj.metadata.name}"
     builder.add_policy(
@@ -253,9 +300,10 @@ def load_calico_policy(doc: Document, builder: ClusterBuilder) -> None:
             kind=f"Calico{kind}" if not is_global else kind,
             name=name,
             namespace=namespace,
-            tier=Tier(tier_name),  # resolved against Tier objects once every document is loaded
+            # resolved against Tier objects once every document is loaded; the rank is the stage
+            tier=Tier(tier_name, rank=stage),
             order=float(spec.order) if spec.order is not None else math.inf,
-            applies_to=applies[0],
+            applies_to=applies_to,
             ingress=rules["ingress"],
             egress=rules["egress"],
             source=doc.source(),
@@ -284,16 +332,24 @@ def load_tier(doc: Document, builder: ClusterBuilder) -> None:
     builder.tiers[name] = (Tier(name, order, action), doc.source())
 
 
+def staged(tier: Tier, rank: int) -> Tier:
+    """The tier as seen by one evaluation stage: untracked and preDNAT policy that decides nothing
+    hands the packet on (Felix renders no end-of-tier drop outside normal policy)."""
+    if rank == NORMAL_RANK:
+        return tier
+    return replace(tier, rank=rank, default_action=Action.PASS)
+
+
 def resolve_tiers(builder: ClusterBuilder) -> None:
     """Give every policy its declared tier; a policy in an undefined tier is an error (Calico rejects it)."""
     resolved: list[Policy] = []
     for policy in builder.cluster.policies:
         name = policy.tier.name
         declared = builder.tiers.get(name)
-        if declared is not None:
-            resolved.append(replace(policy, tier=declared[0]) if policy.tier != declared[0] else policy)
-        elif name in BUILTIN_TIERS:
-            resolved.append(replace(policy, tier=BUILTIN_TIERS[name]))
+        base = declared[0] if declared is not None else BUILTIN_TIERS.get(name)
+        if base is not None:
+            tier = staged(base, policy.tier.rank)
+            resolved.append(replace(policy, tier=tier) if policy.tier != tier else policy)
         else:
             builder.error(
                 f"{policy.kind} {policy.name!r} is in tier {name!r}, which no Tier object defines "
@@ -309,7 +365,7 @@ def load_network_set(doc: Document, builder: ClusterBuilder) -> None:
     is_global = doc.kind == "GlobalNetworkSet"
     ranges = []
     for text in obj.spec.nets or []:
-        ranges.append(parse_cidr(text if "/" in text else text + ("/128" if ":" in text else "/32")))
+        ranges.append(parse_net(text))
     if obj.spec.allowedEgressDomains:
         builder.warning(
             "allowedEgressDomains needs DNS and is not modelled; only `nets` count",

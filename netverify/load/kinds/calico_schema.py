@@ -1,4 +1,5 @@
-"""Pydantic schemas of Calico's projectcalico.org/v3 policy resources (also served as crd.projectcalico.org/v1)."""
+"""Pydantic schemas of Calico's projectcalico.org/v3 policy resources (also served as crd.projectcalico.org/v1):
+policies, tiers, network sets, and the host endpoints and profiles policies apply to."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr, field
 
 from netverify.load.calico_selector import parse_calico_selector
 from netverify.load.kinds.common import Lenient, ObjectMeta, Strict
-from netverify.model.addresses import parse_cidr
+from netverify.model.addresses import IPRange, parse_address, parse_cidr
 from netverify.model.services import parse_protocol
 
 _RANGE = re.compile(r"^(\d+):(\d+)$")
@@ -20,6 +21,11 @@ def check_selector(value: str | None) -> str | None:
     if value is not None:
         parse_calico_selector(value)  # CalicoSelectorError is a ValueError: pydantic reports it in place
     return value
+
+
+def parse_net(text: str) -> IPRange:
+    """A Calico net: a CIDR, or a bare address meaning just itself (Calico's ParseCIDROrIP)."""
+    return parse_cidr(text if "/" in text else text + ("/128" if ":" in text else "/32"))
 
 
 def parse_port(value: int | str) -> tuple[int, int] | str:
@@ -77,7 +83,7 @@ class EntityRule(Strict):
     @classmethod
     def _nets(cls, value: list[str] | None) -> list[str] | None:
         for text in value or []:
-            parse_cidr(text)
+            parse_net(text)
         return value
 
     @field_validator("ports", "notPorts")
@@ -164,6 +170,8 @@ class CalicoPolicySpec(Strict):
             raise ValueError("applyOnForward must be true when preDNAT or doNotTrack is set")
         if self.preDNAT and self.egress:
             raise ValueError("preDNAT policy cannot have any egress rules")
+        if self.preDNAT and self.types and "Egress" in self.types:
+            raise ValueError("preDNAT policy cannot have Egress in types")
         return self
 
 
@@ -190,7 +198,7 @@ class NetworkSetSpec(Lenient):
     @classmethod
     def _nets(cls, value: list[str] | None) -> list[str] | None:
         for text in value or []:
-            parse_cidr(text if "/" in text else (text + ("/128" if ":" in text else "/32")))
+            parse_net(text)
         return value
 
 
@@ -201,3 +209,55 @@ class NetworkSetObject(Lenient):
 
 class ServiceAccountObject(Lenient):
     metadata: ObjectMeta
+
+
+class EndpointPortSpec(Strict):
+    """A named port of a host endpoint, which rules can name like a pod's containerPort."""
+
+    name: StrictStr = Field(min_length=1)
+    port: StrictInt = Field(ge=1, le=65535)
+    protocol: StrictStr | StrictInt
+
+    @field_validator("protocol")
+    @classmethod
+    def _port_protocol(cls, value: int | str) -> int | str:
+        if parse_protocol(value) not in (6, 17, 132):
+            raise ValueError(f"invalid protocol {value!r} for a named port: expected TCP, UDP or SCTP")
+        return value
+
+
+class HostEndpointSpec(Strict):
+    node: StrictStr | None = None
+    interfaceName: StrictStr | None = None
+    expectedIPs: list[StrictStr] | None = None
+    profiles: list[StrictStr] | None = None
+    ports: list[EndpointPortSpec] | None = None
+
+    @field_validator("expectedIPs")
+    @classmethod
+    def _addresses(cls, value: list[str] | None) -> list[str] | None:
+        for text in value or []:
+            parse_address(text)
+        return value
+
+    @model_validator(mode="after")
+    def _interface_or_addresses(self) -> HostEndpointSpec:
+        if not self.interfaceName and not self.expectedIPs:
+            raise ValueError("a HostEndpoint needs interfaceName or expectedIPs (or both)")
+        return self
+
+
+class HostEndpointObject(Lenient):
+    metadata: ObjectMeta
+    spec: HostEndpointSpec
+
+
+class ProfileSpec(Strict):
+    ingress: list[CalicoRule] | None = None
+    egress: list[CalicoRule] | None = None
+    labelsToApply: dict[StrictStr, StrictStr] | None = None
+
+
+class ProfileObject(Lenient):
+    metadata: ObjectMeta
+    spec: ProfileSpec = Field(default_factory=ProfileSpec)
