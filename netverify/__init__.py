@@ -11,11 +11,13 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "analyze"]
 
 
-def analyze(*sources, cni: str = "generic"):
+def analyze(*sources, cni: str = "generic", pod_cidrs=None):
     """Load manifests (paths, YAML strings or lists of dicts) and compute their connectivity.
 
-    Returns a `netverify.engine.ConnectivityMatrix`; load errors are on its `diagnostics` attribute.
+    `pod_cidrs`: where pods whose IP the manifests do not give may live (default: private address space,
+    so a CIDR rule over private space is treated as possibly matching them); `[]` makes CIDR rules never
+    match them. Returns a `netverify.engine.ConnectivityMatrix`; load problems are on `.diagnostics`.
     """
     from netverify.pipeline import analyze as _analyze
 
-    return _analyze(*sources, cni=cni)
+    return _analyze(*sources, cni=cni, pod_cidrs=pod_cidrs)

@@ -61,8 +61,27 @@ def _add_common(command: argparse.ArgumentParser) -> None:
         default="generic",
         help="implementation-defined behaviour to assume (default: generic, the conservative union)",
     )
+    command.add_argument(
+        "--pod-cidr",
+        action="append",
+        metavar="CIDR",
+        help="where pods whose IP the manifests do not give may live (repeatable; default: the private "
+        "ranges 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7); `none`: CIDR rules never match them",
+    )
     command.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     command.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no warnings")
+
+
+def _pod_cidrs(args: argparse.Namespace) -> tuple[str, ...] | None:
+    if not args.pod_cidr:
+        return None
+    if [c.lower() for c in args.pod_cidr] == ["none"]:
+        return ()
+    from netverify.model.addresses import parse_cidr
+
+    for cidr in args.pod_cidr:
+        parse_cidr(cidr)  # ValueError -> usage error with the message
+    return tuple(args.pod_cidr)
 
 
 def _read_stdin_guard(paths: Sequence[str]) -> str | None:
@@ -109,7 +128,7 @@ def run_matrix(args: argparse.Namespace) -> int:
     errors = _print_diagnostics(cluster.diagnostics, args.quiet)
     bar = ProgressBar("computing", enabled=False if args.quiet else None)
     try:
-        matrix = analyze_cluster(cluster, args.cni, progress=bar)
+        matrix = analyze_cluster(cluster, args.cni, progress=bar, pod_cidrs=_pod_cidrs(args))
     finally:
         bar.close()
     color = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -137,7 +156,9 @@ def run_check(args: argparse.Namespace) -> int:
     errors = _print_diagnostics(cluster.diagnostics, args.quiet)
     bar = ProgressBar("checking", enabled=False if args.quiet else None)
     try:
-        matrix = analyze_cluster(cluster, args.cni, progress=bar, extra_services=contract_services(contract))
+        matrix = analyze_cluster(
+            cluster, args.cni, progress=bar, extra_services=contract_services(contract), pod_cidrs=_pod_cidrs(args)
+        )
     finally:
         bar.close()
     result = check_isolation(matrix, contract)
@@ -162,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except OSError as error:
+        print(f"netverify: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except ValueError as error:  # a bad option value found after parsing (e.g. --pod-cidr)
         print(f"netverify: {error}", file=sys.stderr)
         return EXIT_INPUT
     except Exception as error:  # never a traceback for users; NETVERIFY_DEBUG=1 shows it for developers

@@ -11,16 +11,20 @@ from netverify.model.cluster import Cluster
 
 
 def analyze_cluster(
-    cluster: Cluster, cni: str = "generic", progress=None, extra_services=()
+    cluster: Cluster, cni: str = "generic", progress=None, extra_services=(), pod_cidrs=None
 ) -> ConnectivityMatrix:
-    compiled = compile_cluster(cluster, cni, extra_services)
+    compiled = compile_cluster(cluster, cni, extra_services, pod_cidrs)
     return compute_matrix(compiled, progress)
 
 
 def analyze(
-    *sources: Any, cni: str = "generic", progress=None, stdin: TextIO | None = None
+    *sources: Any, cni: str = "generic", progress=None, stdin: TextIO | None = None, pod_cidrs=None
 ) -> ConnectivityMatrix:
-    """Sources: paths, `-`, YAML strings, dicts or lists of dicts (each argument one source)."""
+    """Sources: paths, `-`, YAML strings, dicts or lists of dicts (each argument one source).
+
+    `pod_cidrs`: where pods whose IP the manifests do not give may live (default: private address space);
+    an empty list makes CIDR rules never match them.
+    """
     flat: list[Any] = []
     for source in sources:
         if isinstance(source, list) and all(isinstance(item, dict) for item in source):
@@ -30,4 +34,4 @@ def analyze(
         else:
             flat.append(source)
     cluster = load_cluster(flat, stdin=stdin)
-    return analyze_cluster(cluster, cni, progress)
+    return analyze_cluster(cluster, cni, progress, pod_cidrs=pod_cidrs)

@@ -51,7 +51,7 @@ def test_clean_examples_hold_with_exit_0():
 
 
 def test_leak_is_named_with_the_file_and_line_that_opened_it():
-    result = run("check", LEAKY_ARG, "-f", "json")
+    result = run("check", LEAKY_ARG, "-f", "json", "--pod-cidr", "10.64.0.0/16")
     assert result.returncode == 1, result.stderr
     data = json.loads(result.stdout)
     assert data["ok"] is False
@@ -77,6 +77,20 @@ def test_leak_is_named_with_the_file_and_line_that_opened_it():
     assert set(data["stats"]) >= {"endpoints", "policies", "seconds"}
 
 
+def test_unknown_pod_addresses_inside_an_allowed_cidr_are_possible_leaks():
+    """tenant-c's pod IP is not in the manifests; it may lie in the ALB subnet the web policies admit."""
+    data = json.loads(run("check", LEAKY_ARG, "-f", "json").stdout)
+    web = [v for v in data["violations"] if v["dst"] == "tenant-a/web"]
+    assert web and web[0]["src"] == "tenant-c/batch" and web[0]["conn"] == {"TCP": [[8080, 8080]]}
+    [by] = [a for a in web[0]["allowed_by"] if a["kind"] == "NetworkPolicy"]
+    assert by["policy"] == "tenant-a/web-from-alb" and by["uncertain"] is True
+    assert "--pod-cidr" in run("check", LEAKY_ARG).stdout
+    outside = run("check", LEAKY_ARG, "-f", "json", "--pod-cidr", "10.64.0.0/16").stdout
+    assert [v["dst"] for v in json.loads(outside)["violations"]] == ["tenant-a/db"]
+    inside = run("check", LEAKY_ARG, "-f", "json", "--pod-cidr", "10.0.0.0/24").stdout
+    assert {v["dst"] for v in json.loads(inside)["violations"]} == {"tenant-a/db", "tenant-a/web", "tenant-b/web"}
+
+
 def test_text_and_markdown_reports_name_the_leak():
     text = run("check", LEAKY_ARG).stdout
     assert (
@@ -84,7 +98,8 @@ def test_text_and_markdown_reports_name_the_leak():
     )
     assert "tenant-a/db-from-reporting ingress[0] at fixtures/leaky/tenant-a.yaml:" in text
     assert "isolation violated" in text.splitlines()[-1]
-    md = run("check", LEAKY_ARG, "-f", "md").stdout
+    assert "tenant-a/web-from-alb ingress[0]" in text and "unknown pod address" in text
+    md = run("check", LEAKY_ARG, "-f", "md", "--pod-cidr", "10.64.0.0/16").stdout
     assert md.startswith("### netverify: isolation violated") and "| tenant-c/batch (tenant-c) |" in md
 
 
@@ -188,6 +203,6 @@ def test_object_missing_its_kind_is_an_error_not_skipped(tmp_path):
 
 
 def test_python_api_check_matches_cli():
-    matrix = netverify.analyze(str(LEAKY))
+    matrix = netverify.analyze(str(LEAKY), pod_cidrs=["10.64.0.0/16"])
     result = check_isolation(matrix, Contract.default_contract())
     assert [(v.src.id, v.dst.id) for v in result.violations] == [("tenant-c/batch", "tenant-a/db")]

@@ -8,6 +8,7 @@ container names, its neighbours, the range ends and ICMP, so every service atom 
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import ReferenceCluster
@@ -213,7 +214,7 @@ def probe_ports(manifests: list[dict]) -> list[int]:
 
 
 def compare(manifests: list[dict], cni: str, pod_ips: bool) -> None:
-    engine = netverify.analyze(manifests, cni=cni)
+    engine = netverify.analyze(manifests, cni=cni, pod_cidrs=[])  # the reference never matches unknown IPs
     assert not engine.compiled.cluster.errors, engine.compiled.cluster.errors
     reference = ReferenceCluster(manifests, pod_ips_match_ipblock=pod_ips)
     pods = reference.endpoints()
@@ -252,3 +253,19 @@ def test_engine_matches_reference_on_random_clusters_ipblock_matches_pods(manife
 @given(clusters())
 def test_engine_matches_reference_on_random_clusters_ipblock_external_only(manifests):
     compare(manifests, "cilium", False)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(clusters())
+def test_unknown_pod_addresses_only_ever_add_allowed_flows(manifests):
+    """Kubernetes policies only allow, so counting every possible CIDR match can only add flows, and only
+    toward pods and workloads whose address the manifests do not give."""
+    exact = netverify.analyze(manifests, cni="calico", pod_cidrs=[])
+    conservative = netverify.analyze(manifests, cni="calico")
+    assert np.all(exact.pod_rows & ~conservative.pod_rows == 0)
+    assert np.all(exact.ingress & ~conservative.ingress == 0)
+    addressed = [i for i, cls in enumerate(conservative.compiled.classes) if cls.ip_atoms]
+    n = conservative.n_classes
+    for i in addressed:
+        # from an addressed pod to the outside nothing changes
+        assert np.array_equal(exact.pod_rows[i, n:], conservative.pod_rows[i, n:])

@@ -16,7 +16,7 @@ from netverify.verify.explain import trace_direction
 )
 @given(clusters())
 def test_trace_verdict_equals_kernel_verdict(manifests):
-    m = netverify.analyze(manifests, cni="calico")
+    m = netverify.analyze(manifests, cni="calico")  # conservative default: possible matches for Allow rules
     compiled = m.compiled
     space = compiled.services
     for direction, table in ((Direction.INGRESS, m.ingress), (Direction.EGRESS, None)):

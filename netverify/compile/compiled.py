@@ -10,7 +10,7 @@ import numpy as np
 from netverify.compile.classes import EndpointClass, build_classes
 from netverify.compile.ip_atoms import IPAtoms
 from netverify.compile.peers import PeerSpace
-from netverify.compile.profiles import Profile, get_profile
+from netverify.compile.profiles import Profile, get_profile, pod_ranges
 from netverify.compile.service_atoms import ServiceSpace
 from netverify.compile.tables import FINAL_ALLOW, FINAL_DENY, DirectionTables, build_direction
 from netverify.model.addresses import IPRange
@@ -90,9 +90,14 @@ class CompiledCluster:
 
 
 def compile_cluster(
-    cluster: Cluster, profile: Profile | str = "generic", extra_services: Iterable[ServiceMatch] = ()
+    cluster: Cluster,
+    profile: Profile | str = "generic",
+    extra_services: Iterable[ServiceMatch] = (),
+    pod_cidrs: tuple[str, ...] | list[str] | None = None,
 ) -> CompiledCluster:
-    """`extra_services`: services a question will ask about (a contract's ports), so atoms align with them."""
+    """`extra_services`: services a question will ask about (a contract's ports), so atoms align with them.
+    `pod_cidrs`: where pods whose address the input does not give may live (None: private address space;
+    empty: nowhere, i.e. CIDR rules never match them)."""
     if isinstance(profile, str):
         profile = get_profile(profile)
     ranges = mentioned_ranges(cluster)
@@ -106,7 +111,8 @@ def compile_cluster(
     named = {(p.protocol, p.port) for cls in classes for p in cls.ports if p.name}
     services = ServiceSpace(set(service_trees) | set(extra_services), named)
     peers = PeerSpace(
-        classes, cluster.namespaces, atoms, profile, cluster.network_sets, cluster.service_accounts
+        classes, cluster.namespaces, atoms, profile, cluster.network_sets, cluster.service_accounts,
+        unknown_address_space=pod_ranges(pod_cidrs),
     )
     symbols: dict[tuple[int, str], int] = {}
     defaults = final_defaults(classes)

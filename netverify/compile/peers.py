@@ -14,6 +14,7 @@ from netverify.compile.classes import EndpointClass
 from netverify.compile.ip_atoms import IPAtoms
 from netverify.compile.labels import LabelTable
 from netverify.compile.profiles import Profile
+from netverify.model.addresses import IPRange, subtract
 from netverify.model.peers import (
     AnyPeer,
     ByIdentity,
@@ -100,8 +101,11 @@ class PeerSpace:
         profile: Profile,
         network_sets: list[NetworkSet] | None = None,
         service_accounts: dict[tuple[str, str], dict[str, str]] | None = None,
+        unknown_address_space: tuple[IPRange, ...] = (),
     ):
         self.classes = classes
+        # where endpoints whose address is unknown may be: address matches on them are uncertain
+        self.unknown_space = unknown_address_space
         self.atoms = atoms
         self.profile = profile
         self.n_classes = len(classes)
@@ -124,7 +128,9 @@ class PeerSpace:
         self.set_is_global = np.array([s.namespace is None for s in self.sets], dtype=bool)
         # classes with addresses: (index, IP atoms, is a host endpoint)
         self._addressed = [(i, c.ip_atoms, c.host) for i, c in enumerate(classes) if c.ip_atoms]
-        self._cache: dict[PeerMatch, np.ndarray] = {}
+        self._unaddressed = np.array([not c.ip_atoms for c in classes], dtype=bool)
+        self._unaddressed_pods = self._unaddressed & ~self.class_is_host
+        self._cache: dict[tuple[PeerMatch, bool], np.ndarray] = {}
 
     @staticmethod
     def _account_view(cls: EndpointClass, accounts: dict[tuple[str, str], dict[str, str]]) -> dict[str, str]:
@@ -141,21 +147,36 @@ class PeerSpace:
     def in_namespace(self, namespace: str) -> np.ndarray:
         return self.class_namespace == self._namespace_index.get(namespace, _NO_SUCH_NAMESPACE)
 
-    def mask(self, peer: PeerMatch) -> np.ndarray:
-        """Boolean mask over the whole peer space (cached; do not modify the result)."""
-        found = self._cache.get(peer)
+    def mask(self, peer: PeerMatch, possible: bool = False) -> np.ndarray:
+        """Boolean mask over the whole peer space (cached; do not modify the result).
+
+        An endpoint whose address the input does not give may or may not be inside a CIDR: `possible=False`
+        counts only certain matches (for Deny and Pass rules), `possible=True` every possible one (for Allow
+        rules), so uncertainty always errs toward "allowed".
+        """
+        key = (peer, possible)
+        found = self._cache.get(key)
         if found is None:
-            found = self._mask(peer)
+            found = self._mask(peer, possible)
             found.setflags(write=False)
-            self._cache[peer] = found
+            self._cache[key] = found
         return found
 
-    def _mask(self, peer: PeerMatch) -> np.ndarray:
+    def _uncertain_address_match(self, ranges: tuple[IPRange, ...], possible: bool) -> bool:
+        """Does a CIDR match an endpoint whose address is only known to lie in `unknown_space`?"""
+        if not self.unknown_space:
+            return False
+        if possible:
+            return any(r.family == u.family and r.first <= u.last and u.first <= r.last
+                       for r in ranges for u in self.unknown_space)
+        return all(not subtract(u, list(ranges)) for u in self.unknown_space)
+
+    def _mask(self, peer: PeerMatch, possible: bool) -> np.ndarray:
         result = np.zeros(self.size, dtype=bool)
         if isinstance(peer, AnyPeer):
             result[:] = True
         elif isinstance(peer, EndpointPeer):
-            result = self._endpoint_mask(peer)
+            result = self._endpoint_mask(peer, possible)
         elif isinstance(peer, NetPeer):
             covered = self.atoms.covered(peer.ranges)
             result[[self.n_classes + a for a in covered]] = True
@@ -165,18 +186,20 @@ class PeerSpace:
                 # a host endpoint's address is the host's, not a pod IP: every address match sees it
                 if (pod_ips or host) and any(a in covered_set for a in ip_atoms):
                     result[i] = True
+            if self._uncertain_address_match(peer.ranges, possible):
+                result[: self.n_classes] |= self._unaddressed if pod_ips else self._unaddressed & self.class_is_host
         elif isinstance(peer, ByIdentity):
             for i, cls in enumerate(self.classes):
                 result[i] = any(ident in peer.ids for ident in cls.ids)
         elif isinstance(peer, PeerUnion):
             for term in peer.terms:
-                result |= self.mask(term)
+                result |= self.mask(term, possible)
         elif isinstance(peer, PeerIntersection):
             result[:] = True
             for term in peer.terms:
-                result &= self.mask(term)
+                result &= self.mask(term, possible)
         elif isinstance(peer, PeerComplement):
-            result = ~self.mask(peer.term)
+            result = ~self.mask(peer.term, not possible)
         else:
             raise TypeError(f"unsupported peer node {type(peer).__name__}")
         return result
@@ -188,7 +211,7 @@ class PeerSpace:
             return self.class_is_host.copy()
         return np.ones(self.n_classes, dtype=bool)
 
-    def _endpoint_mask(self, peer: EndpointPeer) -> np.ndarray:
+    def _endpoint_mask(self, peer: EndpointPeer, possible: bool = False) -> np.ndarray:
         result = np.zeros(self.size, dtype=bool)
         global_only = peer.sets is SetScope.GLOBAL
         chosen = self.class_labels.evaluate(peer.selector) & self._eligible_classes(peer.endpoints)
@@ -215,7 +238,7 @@ class PeerSpace:
         elif peer.namespace_selector is not None:
             chosen_sets &= self._in_selected_namespaces(self.set_namespace, peer)
         for index in np.flatnonzero(chosen_sets):
-            result |= self.mask(NetPeer(self.sets[index].ranges, PodIPMatching.ALWAYS))
+            result |= self.mask(NetPeer(self.sets[index].ranges, PodIPMatching.ALWAYS), possible)
         return result
 
     def _in_selected_namespaces(self, owner_namespace: np.ndarray, peer: EndpointPeer) -> np.ndarray:

@@ -39,17 +39,25 @@ class AllowedBy:
     rule: str | None
     file: str | None
     line: int | None
+    uncertain: bool = False  # the rule matches only if an unknown pod address falls inside its CIDR
 
     def to_json(self) -> dict:
         data = {"policy": self.policy, "kind": self.kind, "direction": self.direction, "rule": self.rule}
         data.update({"file": self.file, "line": self.line})
+        if self.uncertain:
+            data["uncertain"] = True
         return data
 
     def __str__(self) -> str:
         if self.policy is None:
             return f"{self.direction}: {self.rule}"
         where = f" at {self.file}:{self.line}" if self.file else ""
-        return f"{self.direction}: {self.kind} {self.policy} {self.rule}{where}"
+        maybe = (
+            " (only if the peer's unknown pod address lies in the rule's CIDR; --pod-cidr tells where pods live)"
+            if self.uncertain
+            else ""
+        )
+        return f"{self.direction}: {self.kind} {self.policy} {self.rule}{where}{maybe}"
 
 
 @dataclass
@@ -153,6 +161,7 @@ def explain_allowed(
     assert src.class_index is not None and dst.class_index is not None
     atoms = np.flatnonzero(matrix.compiled.services.unpack(conn.words))[:MAX_EXPLAINED_ATOMS]
     found: dict[tuple, AllowedBy] = {}
+    peers = matrix.compiled.peers
     for atom in atoms:
         flow = trace_flow(matrix.compiled, ("class", src.class_index), ("class", dst.class_index), int(atom))
         for trace in (flow.egress, flow.ingress):
@@ -162,6 +171,7 @@ def explain_allowed(
             direction = trace.direction.value
             if decision is not None and decision.step == "rule" and decision.action is Action.ALLOW:
                 assert decision.policy is not None and decision.rule is not None
+                other = dst.class_index if direction == "egress" else src.class_index
                 key = (direction, decision.policy.kind, decision.policy.name, decision.rule.name)
                 found.setdefault(
                     key,
@@ -172,6 +182,7 @@ def explain_allowed(
                         decision.rule.name,
                         decision.rule.source.file,
                         decision.rule.source.line,
+                        uncertain=not peers.mask(decision.rule.peer, possible=False)[other],
                     ),
                 )
             else:
