@@ -78,6 +78,11 @@ def netverify_exe(explicit: str | None) -> str:
     return found
 
 
+#: The generated cluster's pod subnet (EKS VPC CNI: pods take VPC addresses, disjoint from the ALB subnets).
+#: NCA assumes CIDRs never match pods; telling netverify where pods live is what a real user does.
+POD_CIDR = "10.64.0.0/16"
+
+
 def run_netverify(exe: str, repo: Path) -> tuple[Measured, Measured, ParsedMap, int]:
     """Cold run (empty numba cache), then warm run.
 
@@ -85,7 +90,7 @@ def run_netverify(exe: str, repo: Path) -> tuple[Measured, Measured, ParsedMap, 
     """
     with tempfile.TemporaryDirectory(prefix="nv-numba-") as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-        argv = [exe, "matrix", str(repo), "--format", "json"]
+        argv = [exe, "matrix", str(repo), "--format", "json", "--pod-cidr", POD_CIDR]
         cold = run_measured(argv, env=env)
         if cold.returncode != 0:
             raise RuntimeError(f"netverify failed (rc={cold.returncode}):\n{cold.stderr[-4000:]}")
@@ -160,7 +165,8 @@ def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
         f"Command: `{command}`",
         "",
         "Each tool runs as a whole process on the same generated directory: "
-        "`netverify matrix DIR --format json` (cold = first run with an empty `NUMBA_CACHE_DIR`, "
+        f"`netverify matrix DIR --format json --pod-cidr {POD_CIDR}` (the generated cluster's pod subnet; "
+        "cold = first run with an empty `NUMBA_CACHE_DIR`, "
         f"warm = second run reusing it) and `{nca_command('DIR', args.nca_ipv6)}` "
         "(its own venv, `benchmarks/.venv-nca`). Peak RSS is the child's `ru_maxrss` from `wait4`. "
         "Agreement counts workload pairs with any allowed traffic in either tool, and "

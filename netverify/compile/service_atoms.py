@@ -7,6 +7,7 @@ then a bit vector over atoms, packed into uint64 words for the engine.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable
 
 import numpy as np
@@ -139,6 +140,12 @@ class ServiceSpace:
         if isinstance(tree, ServiceComplement):
             return ~self.mask(tree.term, port_names)
         raise TypeError(f"unsupported service node {type(tree).__name__}")
+
+    @functools.cached_property
+    def atom_rows(self) -> list[tuple[int, int, int, int]]:
+        """(protocol first, protocol last, value first, value last) per atom, as plain ints for fast loops."""
+        columns = (self.proto_lo, self.proto_hi, self.port_lo, self.port_hi)
+        return list(zip(*(c.tolist() for c in columns)))
 
     def pack(self, mask: np.ndarray) -> np.ndarray:
         """Bool vector over atoms -> uint64 words (bit i of word w is atom 64*w + i)."""

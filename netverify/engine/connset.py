@@ -23,7 +23,7 @@ class ConnSet:
 
     @property
     def is_all(self) -> bool:
-        return bool(np.array_equal(self.words, self.space.full))
+        return self.words.tobytes() == self.space.full.tobytes()
 
     def __bool__(self) -> bool:
         return not self.is_empty
@@ -47,22 +47,23 @@ class ConnSet:
 
     def protocols(self) -> dict[int, list[tuple[int, int]] | bool]:
         """Protocol number -> merged inclusive port ranges, or True for a protocol without ports."""
-        allowed = self.space.unpack(self.words)
-        space = self.space
+        table = self.space.atom_rows
         result: dict[int, list[tuple[int, int]] | bool] = {}
-        for atom in np.flatnonzero(allowed):
-            lo, hi = int(space.proto_lo[atom]), int(space.proto_hi[atom])
-            if lo == hi and lo in VALUE_DOMAINS:
-                ranges = result.setdefault(lo, [])
-                assert isinstance(ranges, list)
-                first, last = int(space.port_lo[atom]), int(space.port_hi[atom])
-                if ranges and ranges[-1][1] + 1 == first:
-                    ranges[-1] = (ranges[-1][0], last)
+        for w, word in enumerate(self.words.tolist()):
+            while word:
+                low = word & -word
+                word ^= low
+                lo, hi, first, last = table[64 * w + low.bit_length() - 1]
+                if lo == hi and lo in VALUE_DOMAINS:
+                    ranges = result.setdefault(lo, [])
+                    assert isinstance(ranges, list)
+                    if ranges and ranges[-1][1] + 1 == first:
+                        ranges[-1] = (ranges[-1][0], last)
+                    else:
+                        ranges.append((first, last))
                 else:
-                    ranges.append((first, last))
-            else:
-                for number in range(lo, hi + 1):
-                    result[number] = True
+                    for number in range(lo, hi + 1):
+                        result[number] = True
         return result
 
     def to_json(self) -> Any:

@@ -154,23 +154,23 @@ class ConnectivityMatrix:
         return found is not None and found.contains(protocol, port)
 
     def connections(self, per_pod: bool = False) -> Iterator[tuple[Endpoint, Endpoint, ConnSet]]:
-        """Every pair with some allowed traffic, pod to itself left out, in a stable order."""
+        """Every pair with some allowed traffic, pod to itself left out, in a stable order: each source's
+        pod destinations then its external ones, then the external sources."""
         pods = self.workload_endpoints(per_pod)
         external = self.external_endpoints()
         c = self.n_classes
         space = self.compiled.services
-        nonempty = self.pod_rows.any(axis=2)
-        for src in pods:
-            row = nonempty[src.class_index]
-            for dst in pods:
-                if dst.id != src.id and row[dst.class_index]:
-                    yield src, dst, ConnSet(self.pod_rows[src.class_index, dst.class_index], space)
-            for dst in external:
-                if row[c + dst.atoms[0]]:
-                    yield src, dst, ConnSet(self.pod_rows[src.class_index, c + dst.atoms[0]], space)
-        for src in external:
-            column = c + src.atoms[0]
-            for dst in pods:
-                words = self.ingress[dst.class_index, column]
-                if words.any():
-                    yield src, dst, ConnSet(words, space)
+        pod_classes = np.array([e.class_index for e in pods], dtype=np.int64)
+        columns = np.concatenate([pod_classes, np.array([c + e.atoms[0] for e in external], dtype=np.int64)])
+        targets = pods + external
+        nonempty = self.pod_rows.any(axis=2)[np.ix_(pod_classes, columns)]
+        for i, k in zip(*np.nonzero(nonempty)):
+            src, dst = pods[i], targets[k]
+            if dst.id != src.id:
+                yield src, dst, ConnSet(self.pod_rows[src.class_index, columns[k]], space)
+        if external:
+            ext_columns = np.array([c + e.atoms[0] for e in external], dtype=np.int64)
+            incoming = self.ingress.any(axis=2)[np.ix_(pod_classes, ext_columns)].T
+            for x, i in zip(*np.nonzero(incoming)):
+                src, dst = external[x], pods[i]
+                yield src, dst, ConnSet(self.ingress[dst.class_index, ext_columns[x]], space)

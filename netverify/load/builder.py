@@ -17,6 +17,7 @@ class ClusterBuilder:
     _policy_names: dict[tuple[str, str], SourceRef] = field(default_factory=dict)
     _group_names: dict[str, SourceRef] = field(default_factory=dict)
     tiers: dict[str, tuple[Tier, SourceRef]] = field(default_factory=dict)  # declared Calico tiers
+    used_kind_modules: set[str] = field(default_factory=set)  # loader modules that saw a document
 
     def error(self, message: str, source: SourceRef | None, code: str = "input") -> None:
         self.cluster.diagnostics.append(Diagnostic(Severity.ERROR, message, source, code))

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
-from netverify.load.kinds import FINALIZERS, KIND_LOADERS, KNOWN_VERSIONS, split_api_version
+from netverify.load.kinds import KIND_LOADERS, KNOWN_VERSIONS, finalizers_for, module_of, resolve, split_api_version
 from netverify.load.sources import read_sources
 from netverify.load.validation import InputErrors
 from netverify.model.cluster import Cluster
@@ -61,8 +61,8 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
         )
         return
     group, version = split_api_version(api_version)
-    loader = KIND_LOADERS.get((group, kind))
-    if loader is None:
+    entry = KIND_LOADERS.get((group, kind))
+    if entry is None:
         if group == "extensions" and kind in ("NetworkPolicy", "Deployment", "DaemonSet", "ReplicaSet"):
             builder.error(
                 f"{kind} in apiVersion {api_version!r} is no longer served; expected "
@@ -86,8 +86,9 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
             code="api-version",
         )
         return
+    builder.used_kind_modules.add(module_of(entry))
     try:
-        loader(doc, builder)
+        resolve(entry)(doc, builder)
     except InputErrors as errors:
         builder.cluster.diagnostics.extend(errors.diagnostics)
     except InputError as error:
@@ -122,7 +123,7 @@ def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)
     load_documents(documents, builder)
-    for finalize in FINALIZERS:
+    for finalize in finalizers_for(builder.used_kind_modules):
         finalize(builder)
     add_implicit_namespaces(builder)
     return builder.cluster

@@ -6,51 +6,67 @@ never raises past `InputError`. Adding a kind means adding a module and one line
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
-from netverify.load.kinds import adminnetworkpolicy, calico, calico_hosts, namespaces, networkpolicy, workloads
 
 KindLoader = Callable[[Document, ClusterBuilder], None]
 
-# (API group, kind); the core group is "".
-KIND_LOADERS: dict[tuple[str, str], KindLoader] = {
-    ("", "Namespace"): namespaces.load_namespace,
-    ("", "Pod"): workloads.load_pod,
-    ("", "ReplicationController"): workloads.load_workload,
-    ("apps", "Deployment"): workloads.load_workload,
-    ("apps", "StatefulSet"): workloads.load_workload,
-    ("apps", "DaemonSet"): workloads.load_workload,
-    ("apps", "ReplicaSet"): workloads.load_workload,
-    ("batch", "Job"): workloads.load_workload,
-    ("batch", "CronJob"): workloads.load_workload,
-    ("networking.k8s.io", "NetworkPolicy"): networkpolicy.load_network_policy,
-    ("policy.networking.k8s.io", "AdminNetworkPolicy"): adminnetworkpolicy.load_admin_network_policy,
-    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): (
-        adminnetworkpolicy.load_baseline_admin_network_policy
-    ),
-    ("", "ServiceAccount"): calico.load_service_account,
+# (API group, kind) -> "module:function" in netverify.load.kinds; the core group is "". Modules are imported
+# on first use, so an input without Calico or AdminNetworkPolicy objects never builds their schemas.
+KIND_LOADERS: dict[tuple[str, str], str] = {
+    ("", "Namespace"): "namespaces:load_namespace",
+    ("", "ServiceAccount"): "namespaces:load_service_account",
+    ("", "Pod"): "workloads:load_pod",
+    ("", "ReplicationController"): "workloads:load_workload",
+    ("apps", "Deployment"): "workloads:load_workload",
+    ("apps", "StatefulSet"): "workloads:load_workload",
+    ("apps", "DaemonSet"): "workloads:load_workload",
+    ("apps", "ReplicaSet"): "workloads:load_workload",
+    ("batch", "Job"): "workloads:load_workload",
+    ("batch", "CronJob"): "workloads:load_workload",
+    ("networking.k8s.io", "NetworkPolicy"): "networkpolicy:load_network_policy",
+    ("policy.networking.k8s.io", "AdminNetworkPolicy"): "adminnetworkpolicy:load_admin_network_policy",
+    ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "adminnetworkpolicy:load_baseline_admin_network_policy",
 }
 for _group in ("projectcalico.org", "crd.projectcalico.org"):
     KIND_LOADERS.update(
         {
-            (_group, "GlobalNetworkPolicy"): calico.load_calico_policy,
-            (_group, "NetworkPolicy"): calico.load_calico_policy,
-            (_group, "Tier"): calico.load_tier,
-            (_group, "GlobalNetworkSet"): calico.load_network_set,
-            (_group, "NetworkSet"): calico.load_network_set,
-            (_group, "HostEndpoint"): calico_hosts.load_host_endpoint,
-            (_group, "Profile"): calico_hosts.load_profile,
+            (_group, "GlobalNetworkPolicy"): "calico:load_calico_policy",
+            (_group, "NetworkPolicy"): "calico:load_calico_policy",
+            (_group, "Tier"): "calico:load_tier",
+            (_group, "GlobalNetworkSet"): "calico:load_network_set",
+            (_group, "NetworkSet"): "calico:load_network_set",
+            (_group, "HostEndpoint"): "calico_hosts:load_host_endpoint",
+            (_group, "Profile"): "calico_hosts:load_profile",
         }
     )
 
-# Steps that need every document loaded first (e.g. policies naming a Tier defined in a later file).
-FINALIZERS: list[Callable[[ClusterBuilder], None]] = [
-    calico.resolve_tiers,
-    calico_hosts.finalize_host_endpoints,  # after resolve_tiers: built-in stages are not user tiers
-    adminnetworkpolicy.report_anp_priorities,
+# Steps that need every document loaded first (e.g. policies naming a Tier defined in a later file), in
+# order, each run when any of the listed loader modules was used.
+FINALIZERS: list[tuple[frozenset[str], str]] = [
+    (frozenset({"calico", "calico_hosts"}), "calico:resolve_tiers"),
+    # after resolve_tiers: built-in stages are not user tiers
+    (frozenset({"calico", "calico_hosts"}), "calico_hosts:finalize_host_endpoints"),
+    (frozenset({"adminnetworkpolicy"}), "adminnetworkpolicy:report_anp_priorities"),
 ]
+
+
+def resolve(entry: str) -> Callable:
+    """"module:function" -> the function, importing its module on first use."""
+    module, _, function = entry.partition(":")
+    return getattr(importlib.import_module(f"netverify.load.kinds.{module}"), function)
+
+
+def module_of(entry: str) -> str:
+    return entry.partition(":")[0]
+
+
+def finalizers_for(used_modules: set[str]) -> list[Callable[[ClusterBuilder], None]]:
+    return [resolve(entry) for triggers, entry in FINALIZERS if triggers & used_modules]
+
 
 # API versions each group is known in; another version of a known kind is reported, not guessed at.
 KNOWN_VERSIONS: dict[str, set[str]] = {

@@ -28,7 +28,6 @@ from netverify.load.kinds.calico_schema import (
     CalicoRule,
     EntityRule,
     NetworkSetObject,
-    ServiceAccountObject,
     TierObject,
     parse_net,
     parse_port,
@@ -382,8 +381,3 @@ def load_network_set(doc: Document, builder: ClusterBuilder) -> None:
         )
     )
 
-
-def load_service_account(doc: Document, builder: ClusterBuilder) -> None:
-    obj = parse_model(ServiceAccountObject, doc.data, doc)
-    key = (obj.metadata.namespace or "default", obj.metadata.name)
-    builder.cluster.service_accounts[key] = dict(obj.metadata.labels or {})

@@ -207,8 +207,6 @@ class NetworkSetObject(Lenient):
     spec: NetworkSetSpec = Field(default_factory=NetworkSetSpec)
 
 
-class ServiceAccountObject(Lenient):
-    metadata: ObjectMeta
 
 
 class EndpointPortSpec(Strict):

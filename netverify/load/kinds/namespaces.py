@@ -1,4 +1,5 @@
-"""Namespace objects; the control plane's `kubernetes.io/metadata.name` label is added as it would be."""
+"""Namespaces (with the control plane's `kubernetes.io/metadata.name` label added as it would be) and
+ServiceAccounts (whose labels Calico's serviceAccounts selectors match)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,13 @@ def load_namespace(doc: Document, builder: ClusterBuilder) -> None:
     labels = dict(obj.metadata.labels or {})
     labels[NAMESPACE_NAME_LABEL] = obj.metadata.name
     builder.add_namespace(Namespace(obj.metadata.name, labels, doc.source()))
+
+
+class ServiceAccountObject(Lenient):
+    metadata: ObjectMeta
+
+
+def load_service_account(doc: Document, builder: ClusterBuilder) -> None:
+    obj = parse_model(ServiceAccountObject, doc.data, doc)
+    key = (obj.metadata.namespace or "default", obj.metadata.name)
+    builder.cluster.service_accounts[key] = dict(obj.metadata.labels or {})
