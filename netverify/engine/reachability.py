@@ -55,11 +55,22 @@ def evaluate_direction(
     return out
 
 
-def compute_matrix(compiled: CompiledCluster, progress: Progress | None = None) -> ConnectivityMatrix:
+SMALL = 2048  # below this many classes numpy combines the directions faster than loading another kernel
+
+
+def combine(egress: np.ndarray, ingress: np.ndarray, n_classes: int) -> None:
+    """egress[s, d] &= ingress[d, s] for pod classes: a flow needs both ends to allow it."""
+    if n_classes <= SMALL:
+        egress[:, :n_classes] &= ingress[:, :n_classes].transpose(1, 0, 2)
+        return
     from netverify.engine.kernels import combine_directions
 
+    combine_directions(egress, ingress, n_classes)
+
+
+def compute_matrix(compiled: CompiledCluster, progress: Progress | None = None) -> ConnectivityMatrix:
     started = time.perf_counter()
     ingress = evaluate_direction(compiled, compiled.ingress, True, progress, 0)
     egress = evaluate_direction(compiled, compiled.egress, False, progress, compiled.n_classes)
-    combine_directions(egress, ingress, compiled.n_classes)
+    combine(egress, ingress, compiled.n_classes)
     return ConnectivityMatrix(compiled, egress, ingress, time.perf_counter() - started)
