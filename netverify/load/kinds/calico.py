@@ -99,6 +99,8 @@ def entity_match(entity: EntityRule, scope: Scope, approx: Approximations) -> Pe
     namespace_selector = parse_calico_selector(entity.namespaceSelector) if entity.namespaceSelector else None
     pinned = scope.namespace if namespace_selector is None else None
     accounts = entity.serviceAccounts
+    if accounts is not None and not accounts.names and not accounts.selector:
+        accounts = None  # `serviceAccounts: {}` builds no match in Calico: it constrains nothing
     if entity.selector is not None or namespace_selector is not None or accounts is not None:
         terms.append(
             EndpointPeer(
@@ -153,6 +155,12 @@ def _split_ports(values: list[int | str]) -> tuple[tuple[tuple[int, int], ...], 
     return tuple(ranges), tuple(names)
 
 
+def _every_port(values: list[int | str]) -> bool:
+    """Does a port list admit every source port (so the condition is no condition)?"""
+    ranges = [parse_port(v) for v in values]
+    return any(isinstance(r, tuple) and r[0] <= 1 and r[1] == 65535 for r in ranges)
+
+
 def service_match(rule: CalicoRule, approx: Approximations) -> ServiceMatch:
     terms: list[ServiceMatch] = []
     protocol = parse_protocol(rule.protocol) if rule.protocol is not None else None
@@ -175,7 +183,7 @@ def service_match(rule: CalicoRule, approx: Approximations) -> ServiceMatch:
         terms.append(ProtocolPorts(protocol, (icmp_range(rule.icmp.type, rule.icmp.code),)))
     if rule.notICMP is not None and protocol is not None:
         terms.append(ServiceComplement(ProtocolPorts(protocol, (icmp_range(rule.notICMP.type, rule.notICMP.code),))))
-    if rule.source.ports or rule.source.notPorts:
+    if (rule.source.ports and not _every_port(rule.source.ports)) or rule.source.notPorts:
         approx.add("a source-port match")
     if rule.http is not None:
         approx.add("an HTTP (application layer) match")
