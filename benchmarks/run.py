@@ -47,6 +47,13 @@ BEGIN = "<!-- nca-compare:begin -->"
 END = "<!-- nca-compare:end -->"
 
 
+def markers(flavor: str) -> tuple[str, str]:
+    """One marked block per flavor, so a Calico run does not overwrite the Kubernetes figures."""
+    if flavor == "k8s":
+        return BEGIN, END
+    return f"<!-- nca-compare-{flavor}:begin -->", f"<!-- nca-compare-{flavor}:end -->"
+
+
 @dataclass
 class Row:
     """One size's measurements, as they go into the results table."""
@@ -146,8 +153,9 @@ def _f(value: float | None, digits: int = 2) -> str:
 
 def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
     """The Markdown block that goes between the markers."""
+    begin, end = markers(args.flavor)
     lines = [
-        BEGIN,
+        begin,
         f"### netverify vs network-config-analyzer 2.1.0 ({args.flavor} flavor)",
         "",
         "| workloads | tenants | pods | policies | netverify s (warm) | netverify s (cold) "
@@ -177,17 +185,18 @@ def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
     notes = sorted({n for r in rows for n in r.notes})
     if notes:
         lines += ["", "Notes:"] + [f"- {n}" for n in notes]
-    lines.append(END)
+    lines.append(end)
     return "\n".join(lines) + "\n"
 
 
 def write_results(path: Path, block: str) -> None:
     """Replace the marked block in ``path`` (append it when absent, create the file when missing)."""
+    begin, end = block.split("\n", 1)[0], block.rstrip("\n").rsplit("\n", 1)[-1]
     if path.exists():
         text = path.read_text(encoding="utf-8")
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            _old, tail = rest.split(END, 1)
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            _old, tail = rest.split(end, 1)
             text = head + block.rstrip("\n") + tail
         else:
             text = text.rstrip("\n") + "\n\n" + block
