@@ -37,6 +37,12 @@ def parse_port_spec(text: str) -> tuple[int, int, int]:
     return protocol, first, last
 
 
+def check_port_specs(value: list[str] | None) -> list[str] | None:
+    for item in value or []:
+        parse_port_spec(item)
+    return value
+
+
 class TenantsSpec(Strict):
     namespaceLabel: StrictStr | None = None
     namespaces: dict[StrictStr, list[StrictStr]] | None = None
@@ -62,12 +68,7 @@ class SharedSpec(Strict):
     ports: list[StrictStr] | None = None
     both_ways: bool = Field(default=False, alias="bothWays")
 
-    @field_validator("ports")
-    @classmethod
-    def _ports(cls, value: list[str] | None) -> list[str] | None:
-        for item in value or []:
-            parse_port_spec(item)
-        return value
+    _ports = field_validator("ports")(classmethod(lambda cls, value: check_port_specs(value)))
 
 
 class AllowSpec(Strict):
@@ -76,12 +77,7 @@ class AllowSpec(Strict):
     ports: list[StrictStr] | None = None
     reason: StrictStr | None = None
 
-    @field_validator("ports")
-    @classmethod
-    def _ports(cls, value: list[str] | None) -> list[str] | None:
-        for item in value or []:
-            parse_port_spec(item)
-        return value
+    _ports = field_validator("ports")(classmethod(lambda cls, value: check_port_specs(value)))
 
 
 class ExposureSpec(Strict):

@@ -153,29 +153,20 @@ def load_network_policy(doc: Document, builder: ClusterBuilder) -> None:
     namespace = obj.metadata.namespace or "default"
     spec = obj.spec
     types = policy_types(spec)
-    ingress = egress = None
-    if "Ingress" in types:
-        ingress = tuple(
+    def translate(direction: str, rules: list[IngressRule] | list[EgressRule] | None) -> tuple[Rule, ...]:
+        return tuple(
             Rule(
                 Action.ALLOW,
-                translate_peers(rule.from_, namespace),
+                translate_peers(rule.from_ if isinstance(rule, IngressRule) else rule.to, namespace),
                 translate_ports(rule.ports),
-                doc.source("spec", "ingress", i),
-                f"ingress[{i}]",
+                doc.source("spec", direction, i),
+                f"{direction}[{i}]",
             )
-            for i, rule in enumerate(spec.ingress or [])
+            for i, rule in enumerate(rules or [])
         )
-    if "Egress" in types:
-        egress = tuple(
-            Rule(
-                Action.ALLOW,
-                translate_peers(rule.to, namespace),
-                translate_ports(rule.ports),
-                doc.source("spec", "egress", i),
-                f"egress[{i}]",
-            )
-            for i, rule in enumerate(spec.egress or [])
-        )
+
+    ingress = translate("ingress", spec.ingress) if "Ingress" in types else None
+    egress = translate("egress", spec.egress) if "Egress" in types else None
     if spec.ingress and "Ingress" not in types:
         builder.warning(
             "spec.ingress is ignored because policyTypes does not include Ingress",
