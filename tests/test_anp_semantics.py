@@ -327,23 +327,34 @@ def test_anp_networks_match_external_addresses():
     assert not ok(m, "x/a", "8.8.8.8", "UDP", 53) and ok(m, "x/a", "1.1.1.1", "UDP", 53)
 
 
-def test_nodes_peer_is_unsupported_and_matches_nothing():
+def _node(name: str, address: str, **labels: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": labels},
+        "status": {"addresses": [{"type": "InternalIP", "address": address}, {"type": "Hostname", "address": name}]},
+    }
+
+
+def test_nodes_peer_matches_the_addresses_of_matching_nodes():
     policy = anp(
         "p",
         10,
         ns_subject(team="red"),
-        egress=[
-            egress_rule("Allow", {"nodes": {}}),
-            egress_rule("Deny", {"nodes": {}}),
-        ],
+        egress=[egress_rule("Deny", {"nodes": {"matchLabels": {"role": "control-plane"}}})],
     )
+    nodes = [_node("cp-1", "192.0.2.10", role="control-plane"), _node("worker-1", "192.0.2.20", role="worker")]
+    m = analyze(base(policy, *nodes))
+    assert not ok(m, "x/a", "192.0.2.10", "TCP", 6443)
+    assert ok(m, "x/a", "192.0.2.20", "TCP", 10250) and ok(m, "x/a", "192.0.2.11", "TCP", 6443)
+    assert ok(m, "y/a", "192.0.2.10", "TCP", 6443)  # y is not a subject
+
+
+def test_nodes_peer_without_node_objects_matches_no_address():
+    policy = anp("p", 10, ns_subject(team="red"), egress=[egress_rule("Deny", {"nodes": {}})])
     m = analyze(base(policy))
-    warnings = [d for d in m.diagnostics if d.code == "unsupported-field"]
-    assert len(warnings) == 2 and all(d.severity is Severity.WARNING for d in warnings)
-    assert all(
-        "nodes peers are not modelled yet; treated as matching no address" in d.message for d in warnings
-    )
-    assert ok(m, "x/a", "y/a") and ok(m, "x/a", "8.8.8.8")  # never claims an isolation it cannot know
+    assert ok(m, "x/a", "y/a") and ok(m, "x/a", "8.8.8.8")  # a Deny that matches nothing hides no flow
+    assert any("no Node objects" in d.message for d in m.diagnostics)
 
 
 def test_domain_names_peer_is_unsupported_and_matches_nothing():

@@ -52,6 +52,8 @@ def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
             found.extend(node.ranges)
     for network_set in cluster.network_sets:
         found.extend(network_set.ranges)
+    for node in cluster.nodes:  # node addresses are their own atoms, so `nodes` peers match exactly them
+        found.extend(IPRange(family, address, address) for family, address in node.addresses)
     return found
 
 
@@ -113,6 +115,7 @@ def compile_cluster(
     peers = PeerSpace(
         classes, cluster.namespaces, atoms, profile, cluster.network_sets, cluster.service_accounts,
         unknown_address_space=pod_ranges(pod_cidrs),
+        nodes=cluster.nodes,
     )
     symbols: dict[tuple[int, str], int] = {}
     defaults = final_defaults(classes)

@@ -21,6 +21,7 @@ from netverify.model.peers import (
     EndpointPeer,
     EndpointScope,
     NetPeer,
+    NodePeer,
     PeerComplement,
     PeerIntersection,
     PeerMatch,
@@ -29,7 +30,7 @@ from netverify.model.peers import (
     SetScope,
 )
 from netverify.model.selectors import And, MatchAll, MatchGlobal, Not, Or, Selector
-from netverify.model.workloads import Namespace, NetworkSet
+from netverify.model.workloads import Namespace, NetworkSet, Node
 
 # Labels Calico puts on every workload endpoint, service account and namespace; selectors may use them.
 CALICO_NAMESPACE = "projectcalico.org/namespace"
@@ -102,7 +103,10 @@ class PeerSpace:
         network_sets: list[NetworkSet] | None = None,
         service_accounts: dict[tuple[str, str], dict[str, str]] | None = None,
         unknown_address_space: tuple[IPRange, ...] = (),
+        nodes: list[Node] | None = None,
     ):
+        self.nodes = list(nodes or [])
+        self.node_labels = LabelTable([n.labels for n in self.nodes])
         self.classes = classes
         # where endpoints whose address is unknown may be: address matches on them are uncertain
         self.unknown_space = unknown_address_space
@@ -188,6 +192,11 @@ class PeerSpace:
                     result[i] = True
             if self._uncertain_address_match(peer.ranges, possible):
                 result[: self.n_classes] |= self._unaddressed if pod_ips else self._unaddressed & self.class_is_host
+        elif isinstance(peer, NodePeer):
+            for index in np.flatnonzero(self.node_labels.evaluate(peer.selector)):
+                addresses = self.nodes[index].addresses
+                ranges = tuple(IPRange(family, address, address) for family, address in addresses)
+                result |= self.mask(NetPeer(ranges, PodIPMatching.ALWAYS), possible)
         elif isinstance(peer, ByIdentity):
             for i, cls in enumerate(self.classes):
                 result[i] = any(ident in peer.ids for ident in cls.ids)

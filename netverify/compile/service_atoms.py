@@ -145,7 +145,7 @@ class ServiceSpace:
     def atom_rows(self) -> list[tuple[int, int, int, int]]:
         """(protocol first, protocol last, value first, value last) per atom, as plain ints for fast loops."""
         columns = (self.proto_lo, self.proto_hi, self.port_lo, self.port_hi)
-        return list(zip(*(c.tolist() for c in columns)))
+        return list(zip(*(c.tolist() for c in columns), strict=True))
 
     def pack(self, mask: np.ndarray) -> np.ndarray:
         """Bool vector over atoms -> uint64 words (bit i of word w is atom 64*w + i)."""

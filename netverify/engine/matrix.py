@@ -164,13 +164,13 @@ class ConnectivityMatrix:
         columns = np.concatenate([pod_classes, np.array([c + e.atoms[0] for e in external], dtype=np.int64)])
         targets = pods + external
         nonempty = self.pod_rows.any(axis=2)[np.ix_(pod_classes, columns)]
-        for i, k in zip(*np.nonzero(nonempty)):
+        for i, k in zip(*np.nonzero(nonempty), strict=True):
             src, dst = pods[i], targets[k]
             if dst.id != src.id:
                 yield src, dst, ConnSet(self.pod_rows[src.class_index, columns[k]], space)
         if external:
             ext_columns = np.array([c + e.atoms[0] for e in external], dtype=np.int64)
             incoming = self.ingress.any(axis=2)[np.ix_(pod_classes, ext_columns)].T
-            for x, i in zip(*np.nonzero(incoming)):
+            for x, i in zip(*np.nonzero(incoming), strict=True):
                 src, dst = external[x], pods[i]
                 yield src, dst, ConnSet(self.ingress[dst.class_index, ext_columns[x]], space)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.policy import EndpointProfile, Policy
-from netverify.model.workloads import Namespace, NetworkSet, PodGroup
+from netverify.model.workloads import Namespace, NetworkSet, Node, PodGroup
 
 
 @dataclass
@@ -15,6 +15,7 @@ class Cluster:
     groups: list[PodGroup] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
     network_sets: list[NetworkSet] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
     service_accounts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # labels
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Calico host endpoints by name: kept apart from `groups` (pods), which are namespaced by definition

@@ -96,6 +96,13 @@ class NetPeer(PeerMatch):
 
 
 @dataclass(frozen=True, slots=True)
+class NodePeer(PeerMatch):
+    """The addresses of the Nodes whose labels match (AdminNetworkPolicy `nodes`)."""
+
+    selector: Selector
+
+
+@dataclass(frozen=True, slots=True)
 class PeerUnion(PeerMatch):
     terms: tuple[PeerMatch, ...]
 

@@ -90,3 +90,13 @@ class NetworkSet:
     labels: dict[str, str]
     ranges: tuple[IPRange, ...]
     source: SourceRef | None = None
+
+
+@dataclass(slots=True)
+class Node:
+    """A Kubernetes Node: its labels (for AdminNetworkPolicy `nodes` peers) and its addresses."""
+
+    name: str
+    labels: dict[str, str]
+    addresses: tuple[tuple[int, int], ...]  # (family, address) of InternalIP/ExternalIP
+    source: SourceRef | None = None

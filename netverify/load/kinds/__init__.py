@@ -19,6 +19,7 @@ KindLoader = Callable[[Document, ClusterBuilder], None]
 KIND_LOADERS: dict[tuple[str, str], str] = {
     ("", "Namespace"): "namespaces:load_namespace",
     ("", "ServiceAccount"): "namespaces:load_service_account",
+    ("", "Node"): "namespaces:load_node",
     ("", "Pod"): "workloads:load_pod",
     ("", "ReplicationController"): "workloads:load_workload",
     ("apps", "Deployment"): "workloads:load_workload",
@@ -51,6 +52,7 @@ FINALIZERS: list[tuple[frozenset[str], str]] = [
     # after resolve_tiers: built-in stages are not user tiers
     (frozenset({"calico", "calico_hosts"}), "calico_hosts:finalize_host_endpoints"),
     (frozenset({"adminnetworkpolicy"}), "adminnetworkpolicy:report_anp_priorities"),
+    (frozenset({"adminnetworkpolicy"}), "adminnetworkpolicy:report_nodes_without_node_objects"),
 ]
 
 

@@ -28,7 +28,7 @@ from netverify.load.validation import parse_model
 from netverify.model.addresses import parse_cidr
 from netverify.model.cluster import Cluster
 from netverify.model.diagnostics import Diagnostic, Severity
-from netverify.model.peers import NO_PEER, EndpointPeer, NetPeer, PeerMatch, PeerUnion, PodIPMatching
+from netverify.model.peers import NO_PEER, EndpointPeer, NetPeer, NodePeer, PeerMatch, PeerUnion, PodIPMatching
 from netverify.model.policy import KUBE_ADMIN_TIER, KUBE_BASELINE_TIER, Action, Policy, Rule, Tier
 from netverify.model.selectors import MatchAll
 from netverify.model.services import (
@@ -287,17 +287,9 @@ class _Translator:
             # too (upstream: "Deny 0.0.0.0/0 ... will deny all IPv4 pod-to-pod traffic as well").
             return NetPeer(tuple(parse_cidr(c) for c in networks), PodIPMatching.ALWAYS)
         if getattr(peer, "nodes", None) is not None:
-            # Node objects and their addresses are not in the model. Fail-closed would make a Deny/Pass
-            # rule deny everything, but then netverify would claim an isolation it cannot know; matching
-            # nothing instead can only over-report reachability, never hide it, so it is safe for a
-            # verifier either way. The warning says which way the result may be off.
-            effect = "" if action == "Allow" else f" (this {action} rule may stop traffic shown as allowed)"
-            self.builder.warning(
-                f"nodes peers are not modelled yet; treated as matching no address{effect}",
-                self.doc.source(*where, "nodes"),
-                code="unsupported-field",
-            )
-            return NO_PEER
+            # Matched against the Node objects of the input (their InternalIP/ExternalIP addresses) when
+            # the cluster is compiled; without Node objects it matches no address, which compile reports.
+            return NodePeer(peer.nodes.to_selector())
         # domainNames: resolving names needs DNS, which a static check does not have.
         note = "" if action == "Allow" else "; upstream supports domainNames only in Allow rules"
         self.builder.warning(
@@ -408,3 +400,25 @@ def check_anp_priorities(cluster: Cluster) -> list[Diagnostic]:
 def report_anp_priorities(builder: ClusterBuilder) -> None:
     """`check_anp_priorities` in the shape of a loader finalizer (see `FINALIZERS` in kinds/__init__.py)."""
     builder.cluster.diagnostics.extend(check_anp_priorities(builder.cluster))
+
+
+def report_nodes_without_node_objects(builder: ClusterBuilder) -> None:
+    """A `nodes` peer resolves against Node objects; with none in the input it matches no address."""
+    if builder.cluster.nodes:
+        return
+    for policy in builder.cluster.policies:
+        for rule in (*(policy.ingress or ()), *(policy.egress or ())):
+            if _uses_nodes(rule.peer):
+                effect = " (traffic to nodes it would allow is shown as denied)" if rule.action is Action.ALLOW else ""
+                builder.warning(
+                    f"{policy.kind} {policy.name} {rule.name}: the input has no Node objects, so its nodes peer "
+                    f"matches no address{effect}",
+                    rule.source,
+                    code="unsupported-field",
+                )
+
+
+def _uses_nodes(peer: PeerMatch) -> bool:
+    if isinstance(peer, NodePeer):
+        return True
+    return isinstance(peer, PeerUnion) and any(_uses_nodes(t) for t in peer.terms)
