@@ -368,3 +368,14 @@ def test_icmp_match_needs_icmp_protocol():
         base(gnp("bad", 1, ingress=[{"action": "Allow", "protocol": "TCP", "icmp": {"type": 8}}]))
     )
     assert any("ICMP" in d.message for d in m.compiled.cluster.errors)
+
+
+def test_named_not_ports_resolve_on_the_destination():
+    ingress = [{"action": "Deny", "protocol": "TCP", "destination": {"notPorts": ["metrics"]}}, {"action": "Allow"}]
+    m = run(gnp("p", 1, selector="app == 'web'", ingress=ingress))
+    assert m.allowed("y/c", "x/a", "TCP", 9000) and not m.allowed("y/c", "x/a", "TCP", 80)
+    egress = [{"action": "Deny", "protocol": "TCP", "destination": {"notPorts": ["metrics"]}}, {"action": "Allow"}]
+    m = run(gnp("p", 1, selector="app == 'web'", egress=egress))
+    assert m.allowed("x/a", "x/b", "TCP", 9000) and not m.allowed("x/a", "x/b", "TCP", 80)
+    assert not m.allowed("x/a", "8.8.8.8", "TCP", 9000)  # an address has no named ports: nothing excluded
+    assert not any(d.code == "approximated-rule" for d in m.diagnostics)

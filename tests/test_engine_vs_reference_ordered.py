@@ -13,8 +13,8 @@ rule names), and a port-less protocol.
 
 Generation avoids only what the two sides define differently on purpose (see the reference's docstring):
 the open disagreements pinned at the end
-of this file: a selector-only `serviceAccounts` match that also accepts empty labels, and source-port
-conditions no port or every port satisfies.
+of this file: a selector-only `serviceAccounts` match that also accepts empty labels, named ports in
+`notPorts`, and source-port conditions no port or every port satisfies.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def entity_rules(draw, ported: bool, is_global: bool, own_side: bool, is_source:
             if draw(st.booleans()):
                 entity["ports"] = draw(port_lists(names=True))
             if draw(st.booleans()):
-                entity["notPorts"] = draw(port_lists(names=True))
+                entity["notPorts"] = draw(port_lists(names=False))  # names: test_named_not_ports
     return entity
 
 
@@ -609,3 +609,19 @@ def test_empty_service_accounts_constrain_nothing() -> None:
 )
 def test_degenerate_source_ports(rules: list[dict]) -> None:
     compare([POD, _gnp("p", {"selector": "all()", "ingress": rules})])
+
+
+@pytest.mark.parametrize(
+    "action, then",
+    [("Pass", {"action": "Allow", "protocol": "UDP"}), ("Deny", {"action": "Allow"})],
+    ids=["pass-dropped-so-denied", "deny-dropped-so-allowed"],
+)
+def test_named_not_ports(action: str, then: dict) -> None:
+    rule = {"action": action, "protocol": "TCP", "destination": {"notPorts": ["http"]}}
+    server = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "server", "namespace": "ns0"},
+        "spec": {"containers": [{"name": "c", "image": "x", "ports": [{"name": "http", "containerPort": 8080}]}]},
+    }
+    compare([POD, server, _gnp("p", {"selector": "all()", "egress": [rule, then]})])

@@ -15,7 +15,14 @@ import numpy as np
 from netverify.compile.peers import PeerSpace
 from netverify.compile.service_atoms import ServiceSpace
 from netverify.model.policy import Action, Direction, Policy, Rule, Tier
-from netverify.model.services import AnyService, ProtocolPorts, ServiceIntersection, ServiceMatch, ServiceUnion
+from netverify.model.services import (
+    AnyService,
+    ProtocolPorts,
+    ServiceComplement,
+    ServiceIntersection,
+    ServiceMatch,
+    ServiceUnion,
+)
 
 ACTION_CODES = {Action.ALLOW: 0, Action.DENY: 1, Action.PASS: 2, Action.LOG: 3}
 TIER_DENY, TIER_PASS = 0, 1
@@ -34,36 +41,54 @@ def has_names(tree: ServiceMatch) -> bool:
     return False if isinstance(tree, AnyService) else has_names(getattr(tree, "term", AnyService()))
 
 
-def split_named_ports(tree: ServiceMatch) -> tuple[ServiceMatch, list[tuple[int, str]], ServiceMatch]:
-    """(numeric part, (protocol, name) pairs also accepted, filter the resolved name atoms must pass).
+def split_named_ports(
+    tree: ServiceMatch,
+) -> tuple[ServiceMatch, list[tuple[int, str]], ServiceMatch, list[tuple[int, str]]]:
+    """(numeric part, (protocol, name) pairs also accepted, filter those must pass, pairs excluded).
 
-    The tree matches `numeric ∪ (names ∩ filter)`. Exact for names under unions (Kubernetes and
-    AdminNetworkPolicy ports) and for one named union intersected with numeric terms (Calico
-    `protocol` + `ports` + `notPorts`/`notProtocol`).
+    The tree matches `(numeric ∪ (names ∩ filter)) minus excluded`, names resolved on the destination.
+    Exact for names under unions (Kubernetes and AdminNetworkPolicy ports), for one named union
+    intersected with numeric terms, and for named ports under a complement in an intersection (Calico
+    `protocol` + `ports` + `notPorts` + `notProtocol`).
     """
     if not has_names(tree):
-        return tree, [], AnyService()
+        return tree, [], AnyService(), []
     if isinstance(tree, ProtocolPorts):
-        return ProtocolPorts(tree.protocol, tree.ranges or ()), [(tree.protocol, n) for n in tree.names], AnyService()
+        named = [(tree.protocol, n) for n in tree.names]
+        return ProtocolPorts(tree.protocol, tree.ranges or ()), named, AnyService(), []
+    if isinstance(tree, ServiceComplement) and isinstance(tree.term, ProtocolPorts):
+        inner = tree.term
+        numeric = ServiceComplement(ProtocolPorts(inner.protocol, inner.ranges or ()))
+        return numeric, [], AnyService(), [(inner.protocol, n) for n in inner.names]
     if isinstance(tree, ServiceUnion):
         terms: list[ServiceMatch] = []
         names: list[tuple[int, str]] = []
         for term in tree.terms:
-            numeric, found, term_filter = split_named_ports(term)
-            if found and not isinstance(term_filter, AnyService):
-                raise UnsupportedServiceTree("named ports under an intersection inside a union")
+            numeric, found, term_filter, excluded = split_named_ports(term)
+            if (found and not isinstance(term_filter, AnyService)) or excluded:
+                raise UnsupportedServiceTree("named ports under an intersection or complement inside a union")
             terms.append(numeric)
             names.extend(found)
-        return ServiceUnion(tuple(terms)), names, AnyService()
+        return ServiceUnion(tuple(terms)), names, AnyService(), []
     if isinstance(tree, ServiceIntersection):
-        named = [t for t in tree.terms if has_names(t)]
-        if len(named) != 1:
+        positive = [t for t in tree.terms if has_names(t) and not isinstance(t, ServiceComplement)]
+        negative = [t for t in tree.terms if has_names(t) and isinstance(t, ServiceComplement)]
+        others: list[ServiceMatch] = [t for t in tree.terms if not has_names(t)]
+        if len(positive) > 1:
             raise UnsupportedServiceTree("several named-port terms in one intersection")
-        others = tuple(t for t in tree.terms if t is not named[0])
-        numeric, names, inner_filter = split_named_ports(named[0])
+        excluded: list[tuple[int, str]] = []
+        for term in negative:
+            numeric, _, _, names_out = split_named_ports(term)
+            others.append(numeric)
+            excluded.extend(names_out)
+        if not positive:
+            return ServiceIntersection(tuple(others)), [], AnyService(), excluded
+        numeric, names, inner_filter, inner_excluded = split_named_ports(positive[0])
+        if inner_excluded:
+            raise UnsupportedServiceTree("nested named-port complements")
         if not isinstance(inner_filter, AnyService):
-            others = (*others, inner_filter)
-        return ServiceIntersection((numeric, *others)), names, ServiceIntersection(others)
+            others.append(inner_filter)
+        return ServiceIntersection((numeric, *others)), names, ServiceIntersection(tuple(others)), excluded
     raise UnsupportedServiceTree("named ports under a complement")
 
 
@@ -84,7 +109,7 @@ class DirectionTables:
     rule_peer: np.ndarray
     rule_service: np.ndarray  # (rules, words) uint64
     rule_symbol_ptr: np.ndarray
-    rule_symbol: np.ndarray
+    rule_symbol: np.ndarray  # >= 0: a named port the rule accepts; < 0: -1 - id of one it excludes
     rule_symbol_filter: np.ndarray  # (rules, words): which resolved named-port atoms may match
     rule_target: np.ndarray  # -1, or the row of `target_bits` the target class must be in
     target_bits: np.ndarray  # (constraints, class words) packed class sets
@@ -155,12 +180,12 @@ def build_direction(
         peer_lists.append(found)
         packed = service_cache.get(rule.service)
         if packed is None:
-            numeric, names, name_filter = split_named_ports(rule.service)
+            numeric, names, name_filter, excluded = split_named_ports(rule.service)
             ids = []
-            for key in names:
+            for key in names + excluded:  # accepted first, then excluded: the kernels apply them in order
                 if key not in symbols:
                     symbols[key] = len(symbols)
-                ids.append(symbols[key])
+            ids = [symbols[key] for key in names] + [-1 - symbols[key] for key in excluded]
             packed = service_cache[rule.service] = (
                 services.pack(services.mask(numeric)),
                 ids,

@@ -83,19 +83,31 @@ def evaluate_targets(
                         mask[w] = rule_service[r, w]
                     if s1 > s0 and is_ingress:
                         for s in range(s0, s1):
-                            atom = symbol_atom[rule_symbol[s], t]
-                            if atom >= 0:
-                                bit = np.uint64(1) << np.uint64(atom % 64)
-                                mask[atom // 64] |= bit & rule_symbol_filter[r, atom // 64]
+                            symbol = rule_symbol[s]
+                            if symbol >= 0:  # a named port the rule accepts
+                                atom = symbol_atom[symbol, t]
+                                if atom >= 0:
+                                    bit = np.uint64(1) << np.uint64(atom % 64)
+                                    mask[atom // 64] |= bit & rule_symbol_filter[r, atom // 64]
+                            else:  # a named port it excludes (after every accepted one)
+                                atom = symbol_atom[-1 - symbol, t]
+                                if atom >= 0:
+                                    mask[atom // 64] &= ~(np.uint64(1) << np.uint64(atom % 64))
                     for k in range(rule_peer_ptr[r], rule_peer_ptr[r + 1]):
                         p = rule_peer[k]
                         for w in range(words):
                             m = mask[w]
                             if per_peer_names and p < n_classes:
                                 for s in range(s0, s1):
-                                    atom = symbol_atom[rule_symbol[s], p]
-                                    if atom >= 0 and atom // 64 == w:
-                                        m |= (np.uint64(1) << np.uint64(atom % 64)) & rule_symbol_filter[r, w]
+                                    symbol = rule_symbol[s]
+                                    if symbol >= 0:
+                                        atom = symbol_atom[symbol, p]
+                                        if atom >= 0 and atom // 64 == w:
+                                            m |= (np.uint64(1) << np.uint64(atom % 64)) & rule_symbol_filter[r, w]
+                                    else:
+                                        atom = symbol_atom[-1 - symbol, p]
+                                        if atom >= 0 and atom // 64 == w:
+                                            m &= ~(np.uint64(1) << np.uint64(atom % 64))
                             m &= undecided[p, w]
                             if m == 0:
                                 continue

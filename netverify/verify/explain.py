@@ -80,16 +80,17 @@ def _rule_matches(
     position = np.searchsorted(peers, peer)
     if position >= len(peers) or peers[position] != peer:
         return False
+    destination = target if is_ingress else peer
+    symbols = tables.rule_symbol[tables.rule_symbol_ptr[r] : tables.rule_symbol_ptr[r + 1]]
+    resolved = destination < compiled.n_classes
+    if resolved and any(s < 0 and compiled.symbol_atom[-1 - s, destination] == atom for s in symbols):
+        return False  # a named port the rule excludes (Calico notPorts)
     if (int(tables.rule_service[r, atom // 64]) >> (atom % 64)) & 1:
         return True
-    destination = target if is_ingress else peer
-    if destination >= compiled.n_classes:
+    if not resolved:
         return False
     name_filter = (int(tables.rule_symbol_filter[r, atom // 64]) >> (atom % 64)) & 1
-    for s in tables.rule_symbol[tables.rule_symbol_ptr[r] : tables.rule_symbol_ptr[r + 1]]:
-        if compiled.symbol_atom[s, destination] == atom and name_filter:
-            return True
-    return False
+    return bool(name_filter) and any(s >= 0 and compiled.symbol_atom[s, destination] == atom for s in symbols)
 
 
 def trace_direction(

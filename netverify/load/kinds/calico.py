@@ -4,8 +4,8 @@ Translation into the ordered model (reference/k8s-calico-anp-semantics.md §4): 
 policies by (order, name), rules in order. A rule's `source`/`destination` split into the peer (the other
 end), the target (the policy's own endpoint, which a rule may narrow further) and the service (protocol
 and destination ports; ICMP type/code become values of the ICMP protocols). Where a rule uses something
-this version cannot evaluate exactly (source ports, HTTP match, service references, named ports in
-notPorts), it is approximated toward
+this version cannot evaluate exactly (source ports, HTTP match, service references), it is approximated
+toward
 "allowed" — an Allow rule ignores the condition, a Deny or Pass rule is dropped — and a warning says so.
 
 Calico selectors see host endpoints as well as pods. A GlobalNetworkPolicy with `doNotTrack` or `preDNAT`
@@ -173,10 +173,7 @@ def service_match(rule: CalicoRule, approx: Approximations) -> ServiceMatch:
             terms.append(ProtocolPorts(protocol, None))
     if protocol is not None and destination.notPorts:
         ranges, names = _split_ports(destination.notPorts)
-        if names:
-            approx.add("named ports in notPorts")
-        if ranges:
-            terms.append(ServiceComplement(ProtocolPorts(protocol, ranges)))
+        terms.append(ServiceComplement(ProtocolPorts(protocol, ranges, names)))
     if rule.notProtocol is not None:
         terms.append(ServiceComplement(ProtocolPorts(parse_protocol(rule.notProtocol), None)))
     if rule.icmp is not None and protocol is not None:
