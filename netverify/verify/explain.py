@@ -106,9 +106,11 @@ def trace_direction(
         tier_index = tables.policy_tier[tables.target_policy[i]]
         tier = tables.tiers[tier_index]
         outcome: Action | None = None
+        selecting: list[Policy] = []  # the tier's policies that apply to the target: they isolate it
         while i < end and tables.policy_tier[tables.target_policy[i]] == tier_index:
             p = tables.target_policy[i]
             i += 1
+            selecting.append(tables.policies[p])
             if outcome is not None:
                 continue
             policy = tables.policies[p]
@@ -126,16 +128,16 @@ def trace_direction(
         if outcome is Action.PASS:
             continue
         if tables.tier_default[tier_index] == TIER_PASS:
-            trace.decisions.append(
-                Decision("tier-default", Action.PASS, tier, detail="no rule decided; tier passes")
-            )
+            trace.decisions.append(Decision("tier-default", Action.PASS, tier, detail="no rule decided; tier passes"))
             continue
         trace.decisions.append(
             Decision(
                 "tier-default",
                 Action.DENY,
                 tier,
-                detail="a policy of this tier selects the endpoint, no rule allowed",
+                detail="no rule allowed it; the endpoint is selected by "
+                + ", ".join(f"{p.kind} {p.name} at {p.source}" for p in selecting[:3])
+                + (f" and {len(selecting) - 3} more" if len(selecting) > 3 else ""),
             )
         )
         trace.allowed = False
@@ -171,10 +173,33 @@ def trace_flow(compiled: CompiledCluster, src: tuple[str, int], dst: tuple[str, 
     n = compiled.n_classes
     src_peer = src[1] if src[0] == "class" else n + src[1]
     dst_peer = dst[1] if dst[0] == "class" else n + dst[1]
-    egress = (
-        trace_direction(compiled, Direction.EGRESS, src[1], dst_peer, atom) if src[0] == "class" else None
-    )
-    ingress = (
-        trace_direction(compiled, Direction.INGRESS, dst[1], src_peer, atom) if dst[0] == "class" else None
-    )
+    egress = trace_direction(compiled, Direction.EGRESS, src[1], dst_peer, atom) if src[0] == "class" else None
+    ingress = trace_direction(compiled, Direction.INGRESS, dst[1], src_peer, atom) if dst[0] == "class" else None
     return FlowTrace(egress, ingress)
+
+
+@dataclass
+class ExplainedGroup:
+    """Services that share one explanation (the same decisions on both sides)."""
+
+    atoms: list[int]
+    flow: FlowTrace
+
+
+def explain_pair(
+    compiled: CompiledCluster, src: tuple[str, int], dst: tuple[str, int], atoms: list[int]
+) -> list[ExplainedGroup]:
+    """Trace every requested service atom and group atoms whose traces decide the same way."""
+    groups: dict[tuple, ExplainedGroup] = {}
+    for atom in atoms:
+        flow = trace_flow(compiled, src, dst, atom)
+        key = tuple(
+            tuple((d.step, d.action, id(d.policy), id(d.rule), id(d.tier)) for d in trace.decisions)
+            for trace in (flow.egress, flow.ingress)
+            if trace is not None
+        )
+        if key in groups:
+            groups[key].atoms.append(atom)
+        else:
+            groups[key] = ExplainedGroup([atom], flow)
+    return list(groups.values())
