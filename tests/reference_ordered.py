@@ -61,9 +61,10 @@ docs leave a gap, and every such choice is spelled out here:
 * `destination.ports`/`notPorts`: the packet's destination port; a named port resolves on the packet's
   destination endpoint (a containerPort of that name, the packet's protocol and that number); external
   addresses and network sets have no named ports.
-* The source port is not part of a probe, so `source.ports`/`source.notPorts` are decided conservatively,
-  per rule: Allow and Log rules match if SOME source port fits; Deny and Pass rules match only if EVERY
-  source port fits (for any real constraint: they do not match).
+* The source port is not part of a probe, so `source.ports`/`source.notPorts` are decided per rule, as the
+  project specifies: Allow and Log rules match if SOME source port fits; Deny and Pass rules match only if
+  EVERY source port fits (for any real constraint: they do not match). Beware that for Pass this is not an
+  over-approximation of "allowed": a Pass that does not match may leave the packet to its tier's Deny.
 * ICMP and ICMPv6 probes carry `type * 256 + code` in the port slot (the product's convention), matched
   exactly against `icmp`/`notICMP` ({type} = all codes of it). A port of None asks "is SOME ICMP message
   allowed": the probe is evaluated at one value of every class the cluster's icmp/notICMP ranges cut.

@@ -13,8 +13,8 @@ rule names), and a port-less protocol.
 
 Generation avoids only what the two sides define differently on purpose (see the reference's docstring):
 the open disagreements pinned at the end
-of this file: a selector-only `serviceAccounts` match that also accepts empty labels, named ports in
-`notPorts`, and source-port conditions no port or every port satisfies.
+of this file: a selector-only `serviceAccounts` match that also accepts empty labels, and source-port
+conditions no port can satisfy.
 """
 
 from __future__ import annotations
@@ -165,13 +165,13 @@ def entity_rules(draw, ported: bool, is_global: bool, own_side: bool, is_source:
                     accounts["names"] = ["default"]
             entity[name] = accounts
     if ported and draw(st.integers(0, 2)) == 0:
-        if is_source:  # a source-port condition never covers every port (the product approximates it)
+        if is_source:  # numbers and ranges only: an unresolvable named source port is an open disagreement
             entity["ports" if draw(st.booleans()) else "notPorts"] = draw(port_lists(names=False))
         else:
             if draw(st.booleans()):
                 entity["ports"] = draw(port_lists(names=True))
             if draw(st.booleans()):
-                entity["notPorts"] = draw(port_lists(names=False))  # names: test_named_not_ports
+                entity["notPorts"] = draw(port_lists(names=True))
     return entity
 
 
