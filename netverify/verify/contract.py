@@ -7,12 +7,12 @@ or by lists, declare shared services and allowed exceptions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import Field, StrictStr, field_validator, model_validator
 
 from netverify.load.kinds.common import Strict
-from netverify.model.services import PROTOCOL_NUMBERS, VALUE_DOMAINS
+from netverify.model.services import PROTOCOL_NUMBERS, VALUE_DOMAINS, ProtocolPorts
 from netverify.model.workloads import Namespace
 
 ANY_TENANT = "*"
@@ -35,6 +35,17 @@ def parse_port_spec(text: str) -> tuple[int, int, int]:
     if protocol not in VALUE_DOMAINS or not lo <= first <= last <= hi:
         raise ValueError(f"invalid port {text!r}: port out of range for {protocol_part.upper()}")
     return protocol, first, last
+
+
+def port_spec_service(text: str) -> ProtocolPorts:
+    """A contract's or a command line's `PORT/PROTOCOL` as the service it names."""
+    protocol, first, last = parse_port_spec(text)
+    return ProtocolPorts(protocol, ((first, last),))
+
+
+def pods_match(pods: dict[str, str] | None, labels: dict[str, str]) -> bool:
+    """A contract entry's `pods:` labels (all must match; none given matches every pod)."""
+    return all(labels.get(k) == v for k, v in (pods or {}).items())
 
 
 def check_port_specs(value: list[str] | None) -> list[str] | None:
@@ -98,7 +109,6 @@ class Contract:
     spec: ContractSpec
     default: bool = False
     source: str | None = None
-    _tenant_cache: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def default_contract(cls) -> Contract:
@@ -123,4 +133,4 @@ class Contract:
             return False
         if party.namespace is not None and party.namespace != namespace:
             return False
-        return all(labels.get(k) == v for k, v in (party.pods or {}).items())
+        return pods_match(party.pods, labels)

@@ -11,8 +11,8 @@ from netverify.engine.connset import ConnSet
 from netverify.engine.matrix import ConnectivityMatrix, Endpoint
 from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.policy import Action
-from netverify.model.services import ProtocolPorts, ServiceMatch
-from netverify.verify.contract import Contract, parse_port_spec
+from netverify.model.services import ServiceMatch, ServiceUnion
+from netverify.verify.contract import Contract, pods_match, port_spec_service
 from netverify.verify.explain import trace_flow
 
 MAX_EXPLAINED_ATOMS = 16
@@ -130,23 +130,15 @@ class CheckResult:
 
 def contract_services(contract: Contract) -> list[ServiceMatch]:
     """Ports the contract names: the service space is cut at them so exemptions are exact."""
-    found: list[ServiceMatch] = []
-    for entry in [*(contract.spec.shared or []), *(contract.spec.allow or [])]:
-        for text in entry.ports or []:
-            protocol, first, last = parse_port_spec(text)
-            found.append(ProtocolPorts(protocol, ((first, last),)))
-    return found
+    entries = [*(contract.spec.shared or []), *(contract.spec.allow or [])]
+    return [port_spec_service(text) for entry in entries for text in entry.ports or []]
 
 
 def _ports_mask(matrix: ConnectivityMatrix, ports: list[str] | None) -> np.ndarray:
     space = matrix.compiled.services
     if not ports:
         return space.full
-    mask = np.zeros(space.size, dtype=bool)
-    for text in ports:
-        protocol, first, last = parse_port_spec(text)
-        mask |= space.mask(ProtocolPorts(protocol, ((first, last),)))
-    return space.pack(mask)
+    return space.pack(space.mask(ServiceUnion(tuple(port_spec_service(text) for text in ports))))
 
 
 def _labels(matrix: ConnectivityMatrix, endpoint: Endpoint) -> dict[str, str]:
@@ -214,14 +206,8 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         remaining = conn.words.copy()
         src_labels, dst_labels = _labels(matrix, src), _labels(matrix, dst)
         for entry, mask in shared:
-            to_shared = entry.namespace == dst.namespace and all(
-                dst_labels.get(k) == v for k, v in (entry.pods or {}).items()
-            )
-            from_shared = (
-                entry.both_ways
-                and entry.namespace == src.namespace
-                and all(src_labels.get(k) == v for k, v in (entry.pods or {}).items())
-            )
+            to_shared = entry.namespace == dst.namespace and pods_match(entry.pods, dst_labels)
+            from_shared = entry.both_ways and entry.namespace == src.namespace and pods_match(entry.pods, src_labels)
             if to_shared or from_shared:
                 remaining &= ~mask
         for entry, mask in allows:
