@@ -127,37 +127,48 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.flush()
 
 
-def run_matrix(args: argparse.Namespace) -> int:
+def _color(args: argparse.Namespace) -> bool:
+    return args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _analyze(args: argparse.Namespace, label: str, extra_services=()):
+    """The shared front of every command: read the inputs, report their problems, compute the matrix.
+
+    Returns (matrix, number of input errors), or None when the inputs could not be read at all.
+    """
     problem = _read_stdin_guard(args.paths)
     if problem:
         print(f"netverify: {problem}", file=sys.stderr)
-        return EXIT_INPUT
+        return None
     from netverify.load.cluster_loader import load_cluster
     from netverify.pipeline import analyze_cluster
-    from netverify.report.matrix_formats import MATRIX_FORMATS, MatrixView
     from netverify.report.progress import ProgressBar
 
     cluster = load_cluster(args.paths)
     errors = _print_diagnostics(cluster.diagnostics, args.quiet)
-    bar = ProgressBar("computing", enabled=False if args.quiet else None)
+    bar = ProgressBar(label, enabled=False if args.quiet else None)
     try:
-        matrix = analyze_cluster(cluster, args.cni, progress=bar, pod_cidrs=_pod_cidrs(args))
+        matrix = analyze_cluster(
+            cluster, args.cni, progress=bar, extra_services=extra_services, pod_cidrs=_pod_cidrs(args)
+        )
     finally:
         bar.close()
-    color = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    _write(MATRIX_FORMATS[args.format](MatrixView(matrix, args.per_pod, color)), args.output)
+    return matrix, errors
+
+
+def run_matrix(args: argparse.Namespace) -> int:
+    analyzed = _analyze(args, "computing")
+    if analyzed is None:
+        return EXIT_INPUT
+    matrix, errors = analyzed
+    from netverify.report.matrix_formats import MATRIX_FORMATS, MatrixView
+
+    _write(MATRIX_FORMATS[args.format](MatrixView(matrix, args.per_pod, _color(args))), args.output)
     return EXIT_INPUT if errors else EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:
-    problem = _read_stdin_guard(args.paths)
-    if problem:
-        print(f"netverify: {problem}", file=sys.stderr)
-        return EXIT_INPUT
-    from netverify.load.cluster_loader import load_cluster
-    from netverify.pipeline import analyze_cluster
     from netverify.report.check_formats import CHECK_FORMATS, CheckView
-    from netverify.report.progress import ProgressBar
     from netverify.verify.contract_loader import load_contract
     from netverify.verify.isolation import check_isolation, contract_services
 
@@ -165,18 +176,12 @@ def run_check(args: argparse.Namespace) -> int:
     if contract is None:
         _print_diagnostics(contract_errors, args.quiet)
         return EXIT_INPUT
-    cluster = load_cluster(args.paths)
-    errors = _print_diagnostics(cluster.diagnostics, args.quiet)
-    bar = ProgressBar("checking", enabled=False if args.quiet else None)
-    try:
-        matrix = analyze_cluster(
-            cluster, args.cni, progress=bar, extra_services=contract_services(contract), pod_cidrs=_pod_cidrs(args)
-        )
-    finally:
-        bar.close()
+    analyzed = _analyze(args, "checking", contract_services(contract))
+    if analyzed is None:
+        return EXIT_INPUT
+    matrix, errors = analyzed
     result = check_isolation(matrix, contract)
-    color = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    _write(CHECK_FORMATS[args.format](CheckView(result, color)), args.output)
+    _write(CHECK_FORMATS[args.format](CheckView(result, _color(args))), args.output)
     if errors:
         return EXIT_INPUT
     return EXIT_FOUND if result.violations else EXIT_OK
@@ -191,22 +196,17 @@ def _resolve(matrix, ident: str):
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    problem = _read_stdin_guard(args.paths)
-    if problem:
-        print(f"netverify: {problem}", file=sys.stderr)
-        return EXIT_INPUT
-    from netverify.load.cluster_loader import load_cluster
-    from netverify.model.services import ProtocolPorts
-    from netverify.pipeline import analyze_cluster
+    import numpy as np
+
     from netverify.report.explain_formats import EXPLAIN_FORMATS, ExplainView
-    from netverify.verify.contract import parse_port_spec
+    from netverify.verify.contract import port_spec_service
     from netverify.verify.explain import explain_pair
 
-    wanted = parse_port_spec(args.port) if args.port else None
-    extra = [ProtocolPorts(wanted[0], (wanted[1:],))] if wanted and wanted[1:] != (0, 0) else []
-    cluster = load_cluster(args.paths)
-    errors = _print_diagnostics(cluster.diagnostics, args.quiet)
-    matrix = analyze_cluster(cluster, args.cni, extra_services=extra, pod_cidrs=_pod_cidrs(args))
+    wanted = port_spec_service(args.port) if args.port else None
+    analyzed = _analyze(args, "computing", [wanted] if wanted else [])
+    if analyzed is None:
+        return EXIT_INPUT
+    matrix, errors = analyzed
     try:
         src, dst = _resolve(matrix, args.src), _resolve(matrix, args.dst)
     except KeyError as error:
@@ -216,20 +216,10 @@ def run_explain(args: argparse.Namespace) -> int:
         print("netverify: at least one of --from/--to must be a pod or workload", file=sys.stderr)
         return EXIT_INPUT
     space = matrix.compiled.services
-    if wanted is None:
-        atoms = list(range(space.size))
-    else:
-        protocol, first, last = wanted
-        atoms = [
-            a
-            for a in range(space.size)
-            if space.proto_lo[a] <= protocol <= space.proto_hi[a]
-            and (space.port_hi[a] == 0 or (first <= space.port_lo[a] and space.port_hi[a] <= last))
-        ]
+    atoms = list(range(space.size)) if wanted is None else np.flatnonzero(space.mask(wanted)).tolist()
     kind = lambda e: ("atom", e.atoms[0]) if e.is_external else ("class", e.class_index)  # noqa: E731
     groups = explain_pair(matrix.compiled, kind(src), kind(dst), atoms)
-    color = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    _write(EXPLAIN_FORMATS[args.format](ExplainView(src, dst, groups, space, color)), args.output)
+    _write(EXPLAIN_FORMATS[args.format](ExplainView(src, dst, groups, space, _color(args))), args.output)
     if errors:
         return EXIT_INPUT
     return EXIT_OK if any(g.flow.allowed for g in groups) else EXIT_FOUND
