@@ -173,15 +173,16 @@ def build_direction(
     peer_index_cache: dict[object, np.ndarray] = {}
     service_cache: dict[ServiceMatch, tuple[np.ndarray, list[int], np.ndarray]] = {}
     for r, (_, rule) in enumerate(rules):
-        found = peer_index_cache.get((rule.peer, rule.action is Action.ALLOW))
+        # Allow rules count every possible address match, Deny/Pass only certain ones (PeerSpace.mask)
+        possible = rule.action is Action.ALLOW
+        found = peer_index_cache.get((rule.peer, possible))
         if found is None:
-            found = np.flatnonzero(peers.mask(rule.peer, possible=rule.action is Action.ALLOW)).astype(np.int64)
-            peer_index_cache[(rule.peer, rule.action is Action.ALLOW)] = found
+            found = np.flatnonzero(peers.mask(rule.peer, possible=possible)).astype(np.int64)
+            peer_index_cache[(rule.peer, possible)] = found
         peer_lists.append(found)
         packed = service_cache.get(rule.service)
         if packed is None:
             numeric, names, name_filter, excluded = split_named_ports(rule.service)
-            ids = []
             for key in names + excluded:  # accepted first, then excluded: the kernels apply them in order
                 if key not in symbols:
                     symbols[key] = len(symbols)
@@ -195,13 +196,11 @@ def build_direction(
         symbol_lists.append(packed[1])
         rule_symbol_filter[r] = packed[2]
         if rule.target is not None:
-            row = target_index.get((rule.target, rule.action is Action.ALLOW))
+            row = target_index.get((rule.target, possible))
             if row is None:
-                row = target_index[(rule.target, rule.action is Action.ALLOW)] = len(target_rows)
+                row = target_index[(rule.target, possible)] = len(target_rows)
                 bits = np.zeros(class_words * 64, dtype=bool)
-                bits[: peers.n_classes] = peers.mask(rule.target, possible=rule.action is Action.ALLOW)[
-                    : peers.n_classes
-                ]
+                bits[: peers.n_classes] = peers.mask(rule.target, possible=possible)[: peers.n_classes]
                 packed = np.packbits(bits.reshape(-1, 8), axis=1, bitorder="little").reshape(-1)
                 target_rows.append(packed.view(np.uint64))
             rule_target[r] = row
