@@ -15,19 +15,10 @@ from netverify.compile.service_atoms import ServiceSpace
 from netverify.compile.tables import FINAL_ALLOW, FINAL_DENY, DirectionTables, build_direction
 from netverify.model.addresses import IPRange
 from netverify.model.cluster import Cluster
-from netverify.model.peers import ByIdentity, NetPeer, PeerComplement, PeerIntersection, PeerMatch, PeerUnion
+from netverify.model.peers import ByIdentity, NetPeer, PeerMatch, walk_peer
 from netverify.model.policy import Direction, Policy
 from netverify.model.services import ServiceMatch
 from netverify.model.workloads import PodGroup
-
-
-def walk_peer(peer: PeerMatch) -> Iterable[PeerMatch]:
-    yield peer
-    if isinstance(peer, (PeerUnion, PeerIntersection)):
-        for term in peer.terms:
-            yield from walk_peer(term)
-    elif isinstance(peer, PeerComplement):
-        yield from walk_peer(peer.term)
 
 
 def peer_nodes(policies: list[Policy]) -> Iterable[PeerMatch]:
@@ -113,7 +104,12 @@ def compile_cluster(
     named = {(p.protocol, p.port) for cls in classes for p in cls.ports if p.name}
     services = ServiceSpace(set(service_trees) | set(extra_services), named)
     peers = PeerSpace(
-        classes, cluster.namespaces, atoms, profile, cluster.network_sets, cluster.service_accounts,
+        classes,
+        cluster.namespaces,
+        atoms,
+        profile,
+        cluster.network_sets,
+        cluster.service_accounts,
         unknown_address_space=pod_ranges(pod_cidrs),
         nodes=cluster.nodes,
     )

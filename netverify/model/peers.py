@@ -7,6 +7,7 @@ over endpoint classes and IP atoms.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -118,3 +119,13 @@ class PeerComplement(PeerMatch):
 
 
 NO_PEER = PeerUnion(())
+
+
+def walk_peer(peer: PeerMatch) -> Iterator[PeerMatch]:
+    """Every node of a peer tree, the root first."""
+    yield peer
+    if isinstance(peer, (PeerUnion, PeerIntersection)):
+        for term in peer.terms:
+            yield from walk_peer(term)
+    elif isinstance(peer, PeerComplement):
+        yield from walk_peer(peer.term)

@@ -28,7 +28,16 @@ from netverify.load.validation import parse_model
 from netverify.model.addresses import parse_cidr
 from netverify.model.cluster import Cluster
 from netverify.model.diagnostics import Diagnostic, Severity
-from netverify.model.peers import NO_PEER, EndpointPeer, NetPeer, NodePeer, PeerMatch, PeerUnion, PodIPMatching
+from netverify.model.peers import (
+    NO_PEER,
+    EndpointPeer,
+    NetPeer,
+    NodePeer,
+    PeerMatch,
+    PeerUnion,
+    PodIPMatching,
+    walk_peer,
+)
 from netverify.model.policy import KUBE_ADMIN_TIER, KUBE_BASELINE_TIER, Action, Policy, Rule, Tier
 from netverify.model.selectors import MatchAll
 from netverify.model.services import (
@@ -152,8 +161,7 @@ def _check_named_ports(peers: list[Any], ports: list[Port] | None) -> None:
     )
     if address_peer and any(p.namedPort is not None for p in ports or []):
         raise ValueError(
-            "networks/nodes/domainNames peers cannot be combined with namedPort, since those peers have "
-            "no named ports"
+            "networks/nodes/domainNames peers cannot be combined with namedPort, since those peers have no named ports"
         )
 
 
@@ -238,9 +246,7 @@ def translate_subject(subject: Subject) -> PeerMatch:
 
 
 def _pods_peer(pods: NamespacedPod) -> EndpointPeer:
-    return EndpointPeer(
-        pods.podSelector.to_selector(), namespace_selector=pods.namespaceSelector.to_selector()
-    )
+    return EndpointPeer(pods.podSelector.to_selector(), namespace_selector=pods.namespaceSelector.to_selector())
 
 
 class _Translator:
@@ -332,8 +338,7 @@ def load_baseline_admin_network_policy(doc: Document, builder: ClusterBuilder) -
     obj = parse_model(BaselineAdminNetworkPolicyObject, doc.data, doc)
     if obj.metadata.name != BANP_NAME:
         builder.error(
-            f"BaselineAdminNetworkPolicy must be named '{BANP_NAME}' (it is a singleton); "
-            f"found {obj.metadata.name!r}",
+            f"BaselineAdminNetworkPolicy must be named '{BANP_NAME}' (it is a singleton); found {obj.metadata.name!r}",
             doc.source("metadata", "name"),
             code="schema",
         )
@@ -408,7 +413,7 @@ def report_nodes_without_node_objects(builder: ClusterBuilder) -> None:
         return
     for policy in builder.cluster.policies:
         for rule in (*(policy.ingress or ()), *(policy.egress or ())):
-            if _uses_nodes(rule.peer):
+            if any(isinstance(node, NodePeer) for node in walk_peer(rule.peer)):
                 effect = " (traffic to nodes it would allow is shown as denied)" if rule.action is Action.ALLOW else ""
                 builder.warning(
                     f"{policy.kind} {policy.name} {rule.name}: the input has no Node objects, so its nodes peer "
@@ -416,9 +421,3 @@ def report_nodes_without_node_objects(builder: ClusterBuilder) -> None:
                     rule.source,
                     code="unsupported-field",
                 )
-
-
-def _uses_nodes(peer: PeerMatch) -> bool:
-    if isinstance(peer, NodePeer):
-        return True
-    return isinstance(peer, PeerUnion) and any(_uses_nodes(t) for t in peer.terms)
