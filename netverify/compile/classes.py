@@ -23,9 +23,6 @@ class EndpointClass:
     groups: list[int] = field(default_factory=list)  # indexes into the compiled endpoint groups
     ids: list[str] = field(default_factory=list)  # ids of those groups, for `ByIdentity` matches
 
-    def port_names(self) -> dict[tuple[int, int], str]:
-        return {(p.protocol, p.port): p.name for p in self.ports if p.name}
-
 
 def build_classes(
     groups: list[PodGroup], atoms: IPAtoms, distinct_ids: Collection[str] = ()

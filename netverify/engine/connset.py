@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from netverify.compile.service_atoms import ServiceSpace
-from netverify.model.services import ICMP_PROTOCOLS, PROTOCOL_NUMBERS, VALUE_DOMAINS, protocol_name
+from netverify.model.services import ICMP_PROTOCOLS, VALUE_DOMAINS, parse_protocol, protocol_name
 
 
 class ConnSet:
@@ -37,7 +37,7 @@ class ConnSet:
     def contains(self, protocol: int | str, port: int | None = None) -> bool:
         """Is (protocol, port) allowed? For ICMP the port is `type * 256 + code`; None asks "any value"."""
         if isinstance(protocol, str):
-            protocol = PROTOCOL_NUMBERS[protocol.upper()] if not protocol.isdigit() else int(protocol)
+            protocol = parse_protocol(protocol)
         if port is None and protocol in VALUE_DOMAINS:
             return any(self._has(atom) for atom in self.space.atoms_of_protocol(protocol))
         return self._has(self.space.atom_of(protocol, port))
@@ -106,9 +106,7 @@ def _icmp_json(ranges: list[tuple[int, int]]) -> list[dict[str, Any]]:
             lo = max(first, icmp_type * 256) - icmp_type * 256
             hi = min(last, icmp_type * 256 + 255) - icmp_type * 256
             by_type.setdefault(icmp_type, []).append([lo, hi])
-    return [
-        {"type": t} if codes == [[0, 255]] else {"type": t, "codes": codes} for t, codes in sorted(by_type.items())
-    ]
+    return [{"type": t} if codes == [[0, 255]] else {"type": t, "codes": codes} for t, codes in sorted(by_type.items())]
 
 
 def _describe(number: int, value: list[tuple[int, int]] | bool) -> str:

@@ -76,10 +76,6 @@ class PodGroup:
             return [self.name]
         return [f"{self.name}-{i}" for i in range(self.replicas)]
 
-    def port_names(self) -> dict[tuple[int, int], str]:
-        """(protocol, port) -> name, for named-port resolution on this destination."""
-        return {(p.protocol, p.port): p.name for p in self.ports if p.name}
-
 
 @dataclass(slots=True)
 class NetworkSet:
