@@ -91,44 +91,26 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from netverify.load.calico_selector import parse_calico_selector
+# tests/ is on sys.path under pytest, as every test module here assumes
+from reference import (
+    DEFAULT_NAMESPACE,
+    NAMESPACE_NAME_LABEL,
+    WORKLOAD_KINDS,
+    IPBlock,
+    LabelSelector,
+    Peer,
+    PolicyPort,
+    ip_in_block,
+    parse_endpoint,
+    parse_network,
+    parse_policy,
+    parse_selector,
+    selector_matches,
+)
+from reference import Policy as KubernetesPolicy
+from reference import Rule as KubernetesRuleSpec
 
-try:
-    from tests.reference import (
-        DEFAULT_NAMESPACE,
-        NAMESPACE_NAME_LABEL,
-        WORKLOAD_KINDS,
-        IPBlock,
-        LabelSelector,
-        Peer,
-        PolicyPort,
-        ip_in_block,
-        parse_endpoint,
-        parse_network,
-        parse_policy,
-        parse_selector,
-        selector_matches,
-    )
-    from tests.reference import Policy as KubernetesPolicy
-    from tests.reference import Rule as KubernetesRuleSpec
-except ImportError:  # tests/ itself is on sys.path (pytest rootdir-relative imports)
-    from reference import (  # type: ignore[no-redef]
-        DEFAULT_NAMESPACE,
-        NAMESPACE_NAME_LABEL,
-        WORKLOAD_KINDS,
-        IPBlock,
-        LabelSelector,
-        Peer,
-        PolicyPort,
-        ip_in_block,
-        parse_endpoint,
-        parse_network,
-        parse_policy,
-        parse_selector,
-        selector_matches,
-    )
-    from reference import Policy as KubernetesPolicy  # type: ignore[no-redef]
-    from reference import Rule as KubernetesRuleSpec  # type: ignore[no-redef]
+from netverify.load.calico_selector import parse_calico_selector
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

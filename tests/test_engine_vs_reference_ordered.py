@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import ReferenceCluster
 from reference_ordered import ICMP_PROTOCOLS, OrderedReference, icmp_range
+from test_engine_vs_reference import PORT_NAMES, PORTS, PROTOCOLS, container_ports, label_selectors
 from test_engine_vs_reference import clusters as kubernetes_clusters
-from test_engine_vs_reference import label_selectors
 from test_engine_vs_reference import policies as kubernetes_policies
 
 import netverify
@@ -37,9 +37,6 @@ NAMESPACES = ["ns0", "ns1", "ns2"]
 KEYS = ["app", "tier", "team"]
 VALUES = ["a", "b", "c"]
 ACCOUNTS = ["sa1", "sa2"]
-PORT_NAMES = ["http", "dns", "metrics"]
-PORTS = [53, 80, 81, 443, 8080]
-PROTOCOLS = ["TCP", "UDP", "SCTP"]
 NETS = [
     "10.0.0.0/16",
     "10.0.1.0/24",
@@ -299,23 +296,6 @@ def admin_policies(draw, index: int, priority: int | None) -> dict:
 
 
 label_maps = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=3)
-
-
-@st.composite
-def container_ports(draw) -> list[dict]:
-    found = []
-    used = set()
-    for _ in range(draw(st.integers(0, 3))):
-        port = {
-            "containerPort": draw(st.sampled_from(PORTS + [9000])),
-            "protocol": draw(st.sampled_from(PROTOCOLS)),
-        }
-        name = draw(st.sampled_from(PORT_NAMES + [None]))
-        if name and name not in used:
-            used.add(name)
-            port["name"] = name
-        found.append(port)
-    return found
 
 
 @st.composite
