@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compute the connectivity map of the manifests under PATH (files, directories, or - for stdin).",
     )
     matrix.add_argument("paths", nargs="+", metavar="PATH", help="file, directory (recursive), or - for stdin")
-    matrix.add_argument("--format", "-f", choices=("text", "json", "csv", "md"), default="text")
+    matrix.add_argument("--format", "-f", choices=("text", "json", "csv", "md", "dot"), default="text")
     matrix.add_argument("--per-pod", action="store_true", help="list pods instead of workloads")
     _add_common(matrix)
     matrix.set_defaults(handler=run_matrix)

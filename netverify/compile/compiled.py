@@ -9,6 +9,7 @@ import numpy as np
 
 from netverify.compile.classes import EndpointClass, build_classes
 from netverify.compile.ip_atoms import IPAtoms
+from netverify.compile.load_balancers import LoadBalancerModel, build_load_balancers
 from netverify.compile.peers import PeerSpace
 from netverify.compile.profiles import Profile, get_profile, pod_ranges
 from netverify.compile.service_atoms import ServiceSpace
@@ -17,7 +18,7 @@ from netverify.model.addresses import IPRange
 from netverify.model.cluster import Cluster
 from netverify.model.peers import ByIdentity, NetPeer, PeerMatch, walk_peer
 from netverify.model.policy import Direction, Policy
-from netverify.model.services import ServiceMatch
+from netverify.model.services import ProtocolPorts, ServiceMatch
 from netverify.model.workloads import PodGroup
 
 
@@ -45,7 +46,19 @@ def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
         found.extend(network_set.ranges)
     for node in cluster.nodes:  # node addresses are their own atoms, so `nodes` peers match exactly them
         found.extend(IPRange(family, address, address) for family, address in node.addresses)
+    for subnet in cluster.subnets:  # where load balancers, nodes and pods sit: the ALB checks ask per subnet
+        found.extend(subnet.cidrs)
     return found
+
+
+def pod_address_space(cluster: Cluster, pod_cidrs: tuple[str, ...] | list[str] | None) -> tuple[IPRange, ...]:
+    """Where pods without a known address may be: `--pod-cidr` if given, else the subnets the infrastructure
+    files say hold pods (with the VPC CNI, pods take addresses in their node's subnet), else private space."""
+    if pod_cidrs is None:
+        pod_subnets = tuple(r for subnet in cluster.subnets if "pods" in subnet.roles for r in subnet.cidrs)
+        if pod_subnets:
+            return pod_subnets
+    return pod_ranges(pod_cidrs)
 
 
 def identified_ids(cluster: Cluster) -> set[str]:
@@ -73,6 +86,7 @@ class CompiledCluster:
     egress: DirectionTables
     symbols: dict[tuple[int, str], int]
     symbol_atom: np.ndarray  # (symbols, classes): service atom of that named port on that class, or -1
+    load_balancers: LoadBalancerModel  # ALBs (one per IngressGroup) and target group bindings
 
     @property
     def n_classes(self) -> int:
@@ -102,7 +116,8 @@ def compile_cluster(
         rule.service for policy in cluster.policies for rules in (policy.ingress, policy.egress) for rule in rules or ()
     ]
     named = {(p.protocol, p.port) for cls in classes for p in cls.ports if p.name}
-    services = ServiceSpace(set(service_trees) | set(extra_services), named)
+    load_balancers = build_load_balancers(cluster)
+    services = ServiceSpace(set(service_trees) | set(extra_services) | target_services(load_balancers), named)
     peers = PeerSpace(
         classes,
         cluster.namespaces,
@@ -110,7 +125,7 @@ def compile_cluster(
         profile,
         cluster.network_sets,
         cluster.service_accounts,
-        unknown_address_space=pod_ranges(pod_cidrs),
+        unknown_address_space=pod_address_space(cluster, pod_cidrs),
         nodes=cluster.nodes,
     )
     symbols: dict[tuple[int, str], int] = {}
@@ -135,4 +150,16 @@ def compile_cluster(
         egress=egress,
         symbols=symbols,
         symbol_atom=symbol_atom,
+        load_balancers=load_balancers,
     )
+
+
+def target_services(model: LoadBalancerModel) -> set[ServiceMatch]:
+    """The ports load balancers send to, so each is an atom of its own and the ALB checks ask exactly it."""
+    found: set[ServiceMatch] = set()
+    for target in [t for lb in model.balancers for t in lb.target_groups] + model.bindings:
+        if target.service_port is not None:
+            for port in (target.target_port, target.health_check_port):
+                if isinstance(port, int):
+                    found.add(ProtocolPorts(target.service_port.protocol, ((port, port),)))
+    return found

@@ -5,6 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netverify.model.diagnostics import Diagnostic, Severity
+from netverify.model.ingress import (
+    ControllerSettings,
+    Ingress,
+    IngressClass,
+    IngressClassParams,
+    Service,
+    TargetGroupBinding,
+)
+from netverify.model.network import Subnet
 from netverify.model.policy import EndpointProfile, Policy
 from netverify.model.workloads import Namespace, NetworkSet, Node, PodGroup
 
@@ -21,6 +30,14 @@ class Cluster:
     # Calico host endpoints by name: kept apart from `groups` (pods), which are namespaced by definition
     host_endpoints: dict[str, PodGroup] = field(default_factory=dict)
     endpoint_profiles: dict[str, EndpointProfile] = field(default_factory=dict)  # Calico Profiles by name
+    # external traffic (issue 4): Services, Ingresses and the AWS Load Balancer Controller's objects
+    services: list[Service] = field(default_factory=list)
+    ingresses: list[Ingress] = field(default_factory=list)
+    ingress_classes: dict[str, IngressClass] = field(default_factory=dict)
+    ingress_class_params: dict[str, IngressClassParams] = field(default_factory=dict)
+    target_group_bindings: list[TargetGroupBinding] = field(default_factory=list)
+    alb_controller: ControllerSettings = field(default_factory=ControllerSettings)
+    subnets: list[Subnet] = field(default_factory=list)
 
     @property
     def endpoint_groups(self) -> list[PodGroup]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netverify.report import jsonfmt
-from netverify.verify.isolation import CheckResult
+from netverify.verify.isolation import CheckResult, Violation
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ def render_text(view: CheckView) -> str:
     )
     lines: list[str] = []
     for v in result.violations:
+        if not isinstance(v, Violation):
+            where = f"{v.file}:{v.line}: " if v.file else ""
+            lines.append(f"{red}VIOLATION{reset} {v.rule}: {where}{v.message}")
+            continue
         lines.append(
             f"{red}VIOLATION{reset} {v.rule}: {bold}{v.src.id}{reset} ({v.src_tenant}) -> "
             f"{bold}{v.dst.id}{reset} ({v.dst_tenant}): {v.conn}"
@@ -58,9 +62,17 @@ def render_md(view: CheckView) -> str:
     result = view.result
     verdict = "isolation holds" if result.ok else "isolation violated" if result.violations else "input errors"
     out = [f"### netverify: {verdict}", ""]
-    if result.violations:
+    flows = [v for v in result.violations if isinstance(v, Violation)]
+    others = [v for v in result.violations if not isinstance(v, Violation)]
+    if others:
+        out += ["| rule | where | violation |", "|---|---|---|"]
+        for v in others:
+            where = f"{v.file}:{v.line}" if v.file else ""
+            out.append(f"| {v.rule} | {_md(where)} | {_md(v.message)} |")
+        out.append("")
+    if flows:
         out += ["| source | destination | allowed | allowed by |", "|---|---|---|---|"]
-        for v in result.violations:
+        for v in flows:
             by = "<br>".join(_md(str(a)) for a in v.allowed_by)
             src, dst = f"{_md(v.src.id)} ({_md(v.src_tenant)})", f"{_md(v.dst.id)} ({_md(v.dst_tenant)})"
             out.append(f"| {src} | {dst} | {_md(str(v.conn))} | {by} |")

@@ -17,14 +17,22 @@ class MatrixView:
     per_pod: bool = False
     color: bool = False
 
+    def connections(self):
+        """Pod and external flows, then the load balancer hops (frontend -> ALB -> target pods)."""
+        from netverify.engine.external_paths import load_balancer_flows
+
+        yield from self.matrix.connections(self.per_pod)
+        yield from load_balancer_flows(self.matrix, self.per_pod)
+
 
 def render_json(view: MatrixView) -> str:
+    from netverify.engine.external_paths import load_balancer_endpoints
+
     m = view.matrix
     data = {
-        "endpoints": [e.to_json() for e in m.endpoints(view.per_pod)],
+        "endpoints": [e.to_json() for e in m.endpoints(view.per_pod)] + load_balancer_endpoints(m),
         "connections": [
-            {"src": src.id, "dst": dst.id, "conn": conn.to_json()}
-            for src, dst, conn in m.connections(view.per_pod)
+            {"src": src.id, "dst": dst.id, "conn": conn.to_json()} for src, dst, conn in view.connections()
         ],
     }
     return jsonfmt.dumps(data) + "\n"
@@ -34,7 +42,7 @@ def render_csv(view: MatrixView) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["src", "dst", "conn"])
-    for src, dst, conn in view.matrix.connections(view.per_pod):
+    for src, dst, conn in view.connections():
         writer.writerow([src.id, dst.id, str(conn)])
     return out.getvalue()
 
@@ -45,7 +53,7 @@ def _md_cell(text: str) -> str:
 
 def render_md(view: MatrixView) -> str:
     rows = ["| source | destination | allowed |", "|---|---|---|"]
-    for src, dst, conn in view.matrix.connections(view.per_pod):
+    for src, dst, conn in view.connections():
         rows.append(f"| {_md_cell(src.id)} | {_md_cell(dst.id)} | {_md_cell(str(conn))} |")
     if len(rows) == 2:
         rows.append("| _(no allowed flows)_ | | |")
@@ -53,7 +61,7 @@ def render_md(view: MatrixView) -> str:
 
 
 def _label(endpoint) -> str:
-    if endpoint.is_external:
+    if endpoint.kind == "external":
         return f"{endpoint.id} [external]"
     return f"{endpoint.id} [{endpoint.kind}]"
 
@@ -62,7 +70,7 @@ def render_text(view: MatrixView) -> str:
     """Aligned `source => destination : services`, grouped by source, with a one-line summary."""
     m = view.matrix
     lines: list[tuple[str, str, str]] = [
-        (_label(src), _label(dst), str(conn)) for src, dst, conn in m.connections(view.per_pod)
+        (_label(src), _label(dst), str(conn)) for src, dst, conn in view.connections()
     ]
     endpoints = m.endpoints(view.per_pod)
     workloads = sum(1 for e in endpoints if not e.is_external)
@@ -86,8 +94,17 @@ def render_text(view: MatrixView) -> str:
     return "\n".join(out) + "\n"
 
 
+def render_dot(view: MatrixView) -> str:
+    """Graphviz: endpoints, and the load balancer path Internet -> ALB -> Service -> pod."""
+    from netverify.report.reachability_graph import build_graph
+    from netverify.report.reachability_graph import render_dot as dot
+
+    return dot(build_graph(view.matrix, view.per_pod))
+
+
 MATRIX_FORMATS: dict[str, Callable[[MatrixView], str]] = {
     "text": render_text,
+    "dot": render_dot,
     "json": render_json,
     "csv": render_csv,
     "md": render_md,

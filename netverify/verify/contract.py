@@ -8,6 +8,7 @@ or by lists, declare shared services and allowed exceptions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field, StrictStr, field_validator, model_validator
 
@@ -92,7 +93,7 @@ class AllowSpec(Strict):
 
 
 class ExposureSpec(Strict):
-    internet: StrictStr | None = None
+    internet: Literal["any", "ingress-only", "none"] | None = None
 
 
 class ContractSpec(Strict):

@@ -29,14 +29,4 @@ def load_contract(path: str | None) -> tuple[Contract | None, list[Diagnostic]]:
         return None, list(errors.diagnostics)
     except InputError as error:
         return None, [Diagnostic(Severity.ERROR, error.message, error.source, "contract")]
-    if spec.exposure is not None and spec.exposure.internet is not None:
-        return None, [
-            Diagnostic(
-                Severity.ERROR,
-                "exposure.internet needs the Ingress/ALB model, which this version does not have yet; "
-                "remove it to check tenant isolation",
-                documents[0].source("exposure"),
-                "contract",
-            )
-        ]
     return Contract(spec, source=path), []

@@ -14,6 +14,7 @@ from netverify.model.policy import Action
 from netverify.model.services import ServiceMatch, ServiceUnion
 from netverify.verify.contract import Contract, pods_match, port_spec_service
 from netverify.verify.explain import trace_flow
+from netverify.verify.load_balancer_checks import check_load_balancers
 
 MAX_EXPLAINED_ATOMS = 16
 FINDING_CODES = {
@@ -102,7 +103,7 @@ class Finding:
 
 @dataclass
 class CheckResult:
-    violations: list[Violation]
+    violations: list  # Violation (a flow) or ConfigViolation (e.g. tenants sharing a load balancer)
     findings: list[Finding]
     errors: list[Diagnostic]
     stats: dict
@@ -149,13 +150,16 @@ def _labels(matrix: ConnectivityMatrix, endpoint: Endpoint) -> dict[str, str]:
 def explain_allowed(
     matrix: ConnectivityMatrix, src: Endpoint, dst: Endpoint, conn: ConnSet
 ) -> list[AllowedBy]:
-    """The rules (or defaults) that allowed `conn` from src to dst, on both sides, without repeats."""
-    assert src.class_index is not None and dst.class_index is not None
+    """The rules (or defaults) that allowed `conn` from src to dst, on both sides, without repeats; src may be
+    an external endpoint (then only the destination's ingress decides)."""
+    assert dst.class_index is not None
     atoms = np.flatnonzero(matrix.compiled.services.unpack(conn.words))[:MAX_EXPLAINED_ATOMS]
     found: dict[tuple, AllowedBy] = {}
     peers = matrix.compiled.peers
+    source = ("class", src.class_index) if src.class_index is not None else ("atom", src.atoms[0])
+    src_peer = src.class_index if src.class_index is not None else matrix.n_classes + src.atoms[0]
     for atom in atoms:
-        flow = trace_flow(matrix.compiled, ("class", src.class_index), ("class", dst.class_index), int(atom))
+        flow = trace_flow(matrix.compiled, source, ("class", dst.class_index), int(atom))
         for trace in (flow.egress, flow.ingress):
             if trace is None:
                 continue
@@ -163,7 +167,7 @@ def explain_allowed(
             direction = trace.direction.value
             if decision is not None and decision.step == "rule" and decision.action is Action.ALLOW:
                 assert decision.policy is not None and decision.rule is not None
-                other = dst.class_index if direction == "egress" else src.class_index
+                other = dst.class_index if direction == "egress" else src_peer
                 key = (direction, decision.policy.kind, decision.policy.name, decision.rule.name)
                 found.setdefault(
                     key,
@@ -229,6 +233,11 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
                 explain_allowed(matrix, src, dst, leak),
             )
         )
+    from netverify.verify.exposure import check_exposure  # it builds Violations: imported here, not at the top
+
+    config_violations, lb_findings = check_load_balancers(matrix, tenant)
+    exposure = contract.spec.exposure.internet if contract.spec.exposure else None
+    violations += check_exposure(matrix, exposure, explain_allowed, tenant)
     findings = [
         Finding(
             d.code,
@@ -240,6 +249,10 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         for d in cluster.diagnostics
         if d.severity is not Severity.ERROR and d.code in FINDING_CODES
     ]
+    findings += [
+        Finding(f.rule, f.severity, f.message, f.source.file if f.source else None, f.source.line if f.source else None)
+        for f in lb_findings
+    ]
     stats = {
         "endpoints": len(matrix.workload_endpoints()),
         "classes": matrix.n_classes,
@@ -247,4 +260,4 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         "tenants": len({tenant(g.namespace) for g in cluster.groups}),
         "seconds": round(matrix.seconds, 3),
     }
-    return CheckResult(violations, findings, cluster.errors, stats)
+    return CheckResult([*violations, *config_violations], findings, cluster.errors, stats)

@@ -29,6 +29,11 @@ KIND_LOADERS: dict[tuple[str, str], str] = {
     ("batch", "Job"): "workloads:load_workload",
     ("batch", "CronJob"): "workloads:load_workload",
     ("networking.k8s.io", "NetworkPolicy"): "networkpolicy:load_network_policy",
+    ("", "Service"): "services:load_service",
+    ("networking.k8s.io", "Ingress"): "ingress:load_ingress",
+    ("networking.k8s.io", "IngressClass"): "ingress:load_ingress_class",
+    ("elbv2.k8s.aws", "IngressClassParams"): "ingress:load_ingress_class_params",
+    ("elbv2.k8s.aws", "TargetGroupBinding"): "ingress:load_target_group_binding",
     ("policy.networking.k8s.io", "AdminNetworkPolicy"): "adminnetworkpolicy:load_admin_network_policy",
     ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "adminnetworkpolicy:load_baseline_admin_network_policy",
 }
@@ -79,6 +84,7 @@ KNOWN_VERSIONS: dict[str, set[str]] = {
     "policy.networking.k8s.io": {"v1alpha1"},
     "projectcalico.org": {"v3"},
     "crd.projectcalico.org": {"v1"},
+    "elbv2.k8s.aws": {"v1beta1"},
 }
 
 

@@ -30,6 +30,8 @@ class ContainerPortSpec(Lenient):
 
 class ContainerSpec(Lenient):
     name: StrictStr | None = None
+    image: Any = None
+    args: list[Any] | None = None
     ports: list[ContainerPortSpec] | None = None
     restartPolicy: StrictStr | None = None  # "Always" on an init container makes it a sidecar that serves
 
@@ -158,6 +160,7 @@ def load_workload(doc: Document, builder: ClusterBuilder) -> None:
             doc.source(*template_path),
         )
         return
+    _note_alb_controller(template.spec, doc, builder)
     builder.add_group(
         PodGroup(
             kind=kind,
@@ -172,3 +175,14 @@ def load_workload(doc: Document, builder: ClusterBuilder) -> None:
             annotations=dict(metadata.annotations or {}),
         )
     )
+
+
+def _note_alb_controller(spec: PodSpec, doc: Document, builder: ClusterBuilder) -> None:
+    """The AWS Load Balancer Controller's Deployment carries the flags that decide ALB defaults."""
+    from netverify.load.kinds.ingress import controller_settings, is_controller_image
+
+    for container in spec.containers:
+        if is_controller_image(container.image) and container.args:
+            settings = controller_settings([str(a) for a in container.args], doc.source())
+            if settings is not None:
+                builder.cluster.alb_controller = settings
