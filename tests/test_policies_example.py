@@ -29,7 +29,8 @@ def test_alb_subnets_reach_only_web_front_ends_on_http(matrix):
     for src, dst, conn in matrix.connections():
         if src.is_external and dst.namespace in TENANTS:
             assert dst.name == "web" and conn.to_json() == {"TCP": [[8080, 8080]]}
-            assert src.id == "10.0.0.0-10.0.2.255"
+            assert src.id == {"shop": "10.0.0.0-10.0.0.255", "billing": "10.0.1.0-10.0.1.255",
+                              "analytics": "10.0.2.0-10.0.2.255"}[dst.namespace]
 
 
 def test_database_reached_only_from_api_on_postgres(matrix):
