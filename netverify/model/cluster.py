@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netverify.model.diagnostics import Diagnostic, Severity
+from netverify.model.network import Subnet, Vpc
 from netverify.model.policy import EndpointProfile, Policy
 from netverify.model.workloads import Namespace, NetworkSet, Node, PodGroup
 
@@ -21,6 +22,8 @@ class Cluster:
     # Calico host endpoints by name: kept apart from `groups` (pods), which are namespaced by definition
     host_endpoints: dict[str, PodGroup] = field(default_factory=dict)
     endpoint_profiles: dict[str, EndpointProfile] = field(default_factory=dict)  # Calico Profiles by name
+    subnets: list[Subnet] = field(default_factory=list)  # VPC subnets from infrastructure files
+    vpcs: dict[str, Vpc] = field(default_factory=dict)  # their VPCs by id
 
     @property
     def endpoint_groups(self) -> list[PodGroup]:

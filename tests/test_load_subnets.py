@@ -1,0 +1,217 @@
+"""Subnets, VPCs and route tables from real infrastructure formats (issue 4).
+
+The fixtures under fixtures/subnets/ describe one EKS VPC (10.0.0.0/16 with one IPv6 block; three public
+subnets tagged for internet-facing ALBs, three private ones for internal ALBs) in every format.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from netverify.load.cluster_loader import load_cluster
+from netverify.model.addresses import parse_address, parse_cidr
+from netverify.model.diagnostics import Severity
+from netverify.model.network import (
+    ROLE_ALB_INTERNAL,
+    ROLE_ALB_INTERNET_FACING,
+    Subnet,
+    cidr_text,
+    discovery_candidates,
+    subnet_of_address,
+    subnets_containing,
+    subnets_overlapping,
+)
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "subnets"
+AWS_CLI = FIXTURES / "aws-cli"
+PUBLIC = {"10.0.0.0/22": "eu-west-1a", "10.0.4.0/22": "eu-west-1b", "10.0.8.0/22": "eu-west-1c"}
+PRIVATE = {"10.0.32.0/19": "eu-west-1a", "10.0.64.0/19": "eu-west-1b", "10.0.96.0/19": "eu-west-1c"}
+IPV6_BLOCK = "2a05:d018:1234:5600::/64"  # on the public subnet of eu-west-1a
+
+
+def ipv4(subnet: Subnet) -> str:
+    (block,) = [b for b in subnet.cidrs if b.family == 4]
+    return cidr_text(block)
+
+
+def by_ipv4(subnets: list[Subnet]) -> dict[str, Subnet]:
+    return {ipv4(s): s for s in subnets}
+
+
+def errors_of(cluster) -> list[str]:
+    return [str(d) for d in cluster.diagnostics if d.severity is Severity.ERROR]
+
+
+def write_json(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data, indent=4) + "\n")
+    return path
+
+
+# --- the model -------------------------------------------------------------------------------------------
+
+
+def subnet(id_: str, *cidrs: str, vpc: str | None = "vpc-1", public: bool | None = None, **tags: str) -> Subnet:
+    return Subnet(id_, tuple(parse_cidr(c) for c in cidrs), vpc=vpc, public=public, tags=dict(tags))
+
+
+def test_subnets_containing_a_range_need_it_whole_while_overlapping_ones_share_any_address() -> None:
+    a, b = subnet("a", "10.0.0.0/24"), subnet("b", "10.0.1.0/24", "fd00::/64")
+    assert subnets_containing([a, b], parse_cidr("10.0.0.5/32")) == [a]
+    assert subnets_containing([a, b], parse_cidr("10.0.0.0/23")) == []
+    assert subnets_overlapping([a, b], parse_cidr("10.0.0.0/23")) == [a, b]
+    assert subnets_overlapping([a, b], parse_cidr("fd00::1/128")) == [b]
+    assert subnets_overlapping([a, b], parse_cidr("192.168.0.0/16")) == []
+
+
+def test_subnet_of_an_address_is_the_most_specific_block_holding_it() -> None:
+    wide, narrow = subnet("wide", "10.0.0.0/16", vpc="vpc-2"), subnet("narrow", "10.0.1.0/24")
+    assert subnet_of_address([wide, narrow], *parse_address("10.0.1.9")) is narrow
+    assert subnet_of_address([wide, narrow], *parse_address("10.0.2.9")) is wide
+    assert subnet_of_address([wide, narrow], *parse_address("10.1.0.1")) is None
+
+
+def test_role_tags_count_only_with_the_value_1_or_empty_as_the_controller_filters() -> None:
+    tagged = [
+        subnet(n, f"10.0.{i}.0/24", **{"kubernetes.io/role/elb": v})
+        for i, (n, v) in enumerate([("one", "1"), ("empty", ""), ("zero", "0")])
+    ]
+    assert [s.id for s in discovery_candidates(tagged, internet_facing=True)] == ["one", "empty"]
+
+
+def test_without_role_tags_discovery_falls_back_to_reachability_and_unknown_reachability_stays_a_candidate() -> None:
+    subnets = [
+        subnet("pub", "10.0.0.0/24", public=True),
+        subnet("priv", "10.0.1.0/24", public=False),
+        subnet("unknown", "10.0.2.0/24"),
+    ]
+    assert [s.id for s in discovery_candidates(subnets, internet_facing=True)] == ["pub", "unknown"]
+    assert [s.id for s in discovery_candidates(subnets, internet_facing=False)] == ["priv", "unknown"]
+
+
+def test_role_tags_decide_per_vpc() -> None:
+    tagged = subnet("tagged", "10.0.0.0/24", public=True, **{"kubernetes.io/role/elb": "1"})
+    untagged_same_vpc = subnet("same", "10.0.1.0/24", public=True)
+    other_vpc = subnet("other", "10.0.0.0/24", vpc="vpc-2", public=True)
+    chosen = discovery_candidates([tagged, untagged_same_vpc, other_vpc], internet_facing=True)
+    assert [s.id for s in chosen] == ["tagged", "other"]
+
+
+# --- aws ec2 describe-subnets / describe-route-tables -------------------------------------------------------
+
+
+def test_describe_subnets_gives_blocks_zones_tags_and_names() -> None:
+    cluster = load_cluster([str(AWS_CLI / "describe-subnets.json")])
+    assert errors_of(cluster) == []
+    subnets = by_ipv4(cluster.subnets)
+    assert {c: s.zone for c, s in subnets.items()} == {**PUBLIC, **PRIVATE}
+    public_a = subnets["10.0.0.0/22"]
+    assert public_a.id == "subnet-0a1b2c3d4e5f60001" and public_a.vpc == "vpc-0f1e2d3c4b5a69788"
+    assert [cidr_text(b) for b in public_a.cidrs] == ["10.0.0.0/22", IPV6_BLOCK]
+    assert public_a.name == "eks-prod-public-a" and public_a.tags["kubernetes.io/cluster/prod"] == "shared"
+    assert str(public_a.source) == f"{AWS_CLI / 'describe-subnets.json'}:3:9"
+
+
+def test_without_route_tables_public_is_unknown_even_with_map_public_ip_on_launch() -> None:
+    cluster = load_cluster([str(AWS_CLI / "describe-subnets.json")])
+    assert {s.public for s in cluster.subnets} == {None}
+
+
+def test_public_means_the_route_table_routes_to_an_internet_gateway_and_unassociated_subnets_use_the_main_table() -> (
+    None
+):
+    cluster = load_cluster([str(AWS_CLI)])
+    assert errors_of(cluster) == []
+    subnets = by_ipv4(cluster.subnets)
+    assert {c for c, s in subnets.items() if s.public} == set(PUBLIC)
+    assert {c for c, s in subnets.items() if s.public is False} == set(PRIVATE)
+    # 10.0.96.0/19 has no association of its own: the main table (NAT only) decides
+
+
+def test_route_tables_in_a_separate_file_given_first_still_apply() -> None:
+    cluster = load_cluster([str(AWS_CLI / "describe-route-tables.json"), str(AWS_CLI / "describe-subnets.json")])
+    assert {ipv4(s) for s in cluster.subnets if s.public} == set(PUBLIC)
+
+
+def test_alb_roles_follow_the_role_tags() -> None:
+    subnets = by_ipv4(load_cluster([str(AWS_CLI)]).subnets)
+    assert {c for c, s in subnets.items() if ROLE_ALB_INTERNET_FACING in s.roles} == set(PUBLIC)
+    assert {c for c, s in subnets.items() if ROLE_ALB_INTERNAL in s.roles} == set(PRIVATE)
+
+
+def test_untagged_subnets_take_alb_roles_from_reachability(tmp_path: Path) -> None:
+    data = json.loads((AWS_CLI / "describe-subnets.json").read_text())
+    for entry in data["Subnets"]:
+        entry["Tags"] = [t for t in entry["Tags"] if not t["Key"].startswith("kubernetes.io/role/")]
+    write_json(tmp_path / "subnets.json", data)
+    (tmp_path / "routes.json").write_text((AWS_CLI / "describe-route-tables.json").read_text())
+    subnets = by_ipv4(load_cluster([str(tmp_path)]).subnets)
+    assert {c for c, s in subnets.items() if ROLE_ALB_INTERNET_FACING in s.roles} == set(PUBLIC)
+    assert {c for c, s in subnets.items() if ROLE_ALB_INTERNAL in s.roles} == set(PRIVATE)
+
+
+def test_bad_cidr_is_reported_at_its_line_and_the_other_subnets_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "subnets.json"
+    path.write_text(
+        '{"Subnets": [\n'
+        '  {"SubnetId": "subnet-1", "CidrBlock": "10.0.0.0/33"},\n'
+        '  {"SubnetId": "subnet-2"},\n'
+        '  {"SubnetId": "subnet-3", "CidrBlock": "10.0.8.0/22"}\n'
+        "]}\n"
+    )
+    cluster = load_cluster([str(path)])
+    assert [s.id for s in cluster.subnets] == ["subnet-3"]
+    bad_cidr, missing = errors_of(cluster)
+    assert bad_cidr.startswith(f"{path}:2:") and "invalid CIDR '10.0.0.0/33'" in bad_cidr
+    assert missing.startswith(f"{path}:3:") and "subnet subnet-2 has no CidrBlock" in missing
+
+
+def test_a_subnet_entry_of_the_wrong_shape_is_a_positioned_schema_error(tmp_path: Path) -> None:
+    path = tmp_path / "subnets.json"
+    path.write_text('{"Subnets": [\n  {"SubnetId": 5, "CidrBlock": "10.0.0.0/24"}\n]}\n')
+    (message,) = errors_of(load_cluster([str(path)]))
+    assert message.startswith(f"{path}:2:") and "Subnets[0].SubnetId" in message and "expected a string" in message
+
+
+def test_ipv6_only_subnet_needs_no_ipv4_block(tmp_path: Path) -> None:
+    path = write_json(
+        tmp_path / "s.json",
+        {
+            "Subnets": [
+                {
+                    "SubnetId": "subnet-6",
+                    "Ipv6Native": True,
+                    "Ipv6CidrBlockAssociationSet": [
+                        {"Ipv6CidrBlock": "2a05:d018::/64", "Ipv6CidrBlockState": {"State": "associated"}},
+                        {"Ipv6CidrBlock": "2a05:d019::/64", "Ipv6CidrBlockState": {"State": "disassociated"}},
+                    ],
+                }
+            ]
+        },
+    )
+    cluster = load_cluster([str(path)])
+    assert errors_of(cluster) == []
+    assert [cidr_text(b) for b in cluster.subnets[0].cidrs] == ["2a05:d018::/64"]
+
+
+def test_describe_vpcs_gives_every_associated_block(tmp_path: Path) -> None:
+    path = write_json(
+        tmp_path / "vpcs.json",
+        {
+            "Vpcs": [
+                {
+                    "VpcId": "vpc-1",
+                    "CidrBlock": "10.0.0.0/16",
+                    "CidrBlockAssociationSet": [
+                        {"CidrBlock": "10.0.0.0/16", "CidrBlockState": {"State": "associated"}},
+                        {"CidrBlock": "100.64.0.0/16", "CidrBlockState": {"State": "associated"}},
+                    ],
+                    "Ipv6CidrBlockAssociationSet": [{"Ipv6CidrBlock": "2a05:d018:1234:5600::/56"}],
+                    "Tags": [{"Key": "Name", "Value": "eks-prod"}],
+                }
+            ]
+        },
+    )
+    vpc = load_cluster([str(path)]).vpcs["vpc-1"]
+    assert [cidr_text(b) for b in vpc.cidrs] == ["10.0.0.0/16", "100.64.0.0/16", "2a05:d018:1234:5600::/56"]
+    assert vpc.name == "eks-prod"
