@@ -15,6 +15,8 @@ from netverify.model.diagnostics import Severity
 from netverify.model.network import (
     ROLE_ALB_INTERNAL,
     ROLE_ALB_INTERNET_FACING,
+    ROLE_NODES,
+    ROLE_PODS,
     Subnet,
     cidr_text,
     discovery_candidates,
@@ -215,3 +217,192 @@ def test_describe_vpcs_gives_every_associated_block(tmp_path: Path) -> None:
     vpc = load_cluster([str(path)]).vpcs["vpc-1"]
     assert [cidr_text(b) for b in vpc.cidrs] == ["10.0.0.0/16", "100.64.0.0/16", "2a05:d018:1234:5600::/56"]
     assert vpc.name == "eks-prod"
+
+
+# --- eksctl ClusterConfig --------------------------------------------------------------------------------
+
+EKSCTL = FIXTURES / "eksctl" / "cluster.yaml"
+
+
+def eksctl_config(body: str) -> str:
+    return "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: c1\n  region: eu-west-1\n" + body
+
+
+def test_eksctl_subnets_are_public_or_private_by_the_section_they_are_listed_in() -> None:
+    cluster = load_cluster([str(EKSCTL)])
+    assert errors_of(cluster) == []
+    subnets = by_ipv4(cluster.subnets)
+    assert {c: s.zone for c, s in subnets.items()} == {**PUBLIC, **PRIVATE}
+    assert {c for c, s in subnets.items() if s.public} == set(PUBLIC)
+    assert {s.vpc for s in cluster.subnets} == {"vpc-0f1e2d3c4b5a69788"}
+    assert [cidr_text(b) for b in cluster.vpcs["vpc-0f1e2d3c4b5a69788"].cidrs] == ["10.0.0.0/16"]
+
+
+def test_eksctl_node_groups_put_nodes_and_vpc_cni_pods_in_the_subnets_they_use() -> None:
+    subnets = by_ipv4(load_cluster([str(EKSCTL)]).subnets)
+    nodes = {c for c, s in subnets.items() if ROLE_NODES in s.roles}
+    # managed group "apps" (privateNetworking) -> every private subnet; "edge" lists the public key edge-c
+    assert nodes == set(PRIVATE) | {"10.0.8.0/22"}
+    assert {c for c, s in subnets.items() if ROLE_PODS in s.roles} == nodes
+
+
+def test_eksctl_node_group_without_private_networking_uses_every_public_subnet() -> None:
+    text = eksctl_config(
+        "vpc:\n  subnets:\n    public:\n      eu-west-1a: {cidr: 10.1.0.0/24}\n      eu-west-1b: {cidr: 10.1.1.0/24}\n"
+        "    private:\n      eu-west-1a: {cidr: 10.1.2.0/24}\n"
+        "nodeGroups:\n  - name: ng-1\n"
+    )
+    subnets = by_ipv4(load_cluster([text]).subnets)
+    assert {c for c, s in subnets.items() if ROLE_NODES in s.roles} == {"10.1.0.0/24", "10.1.1.0/24"}
+
+
+def test_eksctl_node_group_availability_zones_pick_the_subnets_of_those_zones() -> None:
+    text = eksctl_config(
+        "vpc:\n  subnets:\n    private:\n      eu-west-1a: {cidr: 10.1.2.0/24}\n      eu-west-1b: {cidr: 10.1.3.0/24}\n"
+        "managedNodeGroups:\n  - name: ng\n    privateNetworking: true\n    availabilityZones: [eu-west-1b]\n"
+    )
+    subnets = by_ipv4(load_cluster([text]).subnets)
+    assert {c for c, s in subnets.items() if ROLE_NODES in s.roles} == {"10.1.3.0/24"}
+
+
+def test_eksctl_private_subnet_without_private_networking_is_an_error_at_its_line() -> None:
+    text = eksctl_config(
+        "vpc:\n  subnets:\n    private:\n      priv-a: {id: subnet-1, az: eu-west-1a, cidr: 10.1.2.0/24}\n"
+        "nodeGroups:\n  - name: ng\n    subnets:\n      - priv-a\n"
+    )
+    (message,) = errors_of(load_cluster([text]))
+    assert message.startswith("<string>:13:") and "privateNetworking: true" in message
+
+
+def test_eksctl_fargate_pods_sit_in_the_private_subnets() -> None:
+    subnets = by_ipv4(load_cluster([str(EKSCTL)]).subnets)
+    assert {c for c, s in subnets.items() if ROLE_PODS in s.roles} >= set(PRIVATE)
+    text = eksctl_config(
+        "vpc:\n  subnets:\n    private:\n      eu-west-1a: {cidr: 10.1.2.0/24}\n    public:\n"
+        "      eu-west-1a: {cidr: 10.1.0.0/24}\nfargateProfiles:\n  - name: fp\n"
+    )
+    subnets = by_ipv4(load_cluster([text]).subnets)
+    assert {c for c, s in subnets.items() if ROLE_PODS in s.roles} == {"10.1.2.0/24"}
+    assert ROLE_NODES not in subnets["10.1.2.0/24"].roles
+
+
+def test_eksctl_made_vpc_is_split_as_eksctl_splits_it() -> None:
+    text = eksctl_config("availabilityZones: [eu-west-1a, eu-west-1b, eu-west-1c]\nnodeGroups:\n  - name: ng\n")
+    cluster = load_cluster([text])
+    assert errors_of(cluster) == []
+    subnets = by_ipv4(cluster.subnets)
+    # 192.168.0.0/16 in /19s: public subnets first, then private ones, two /19s left over
+    assert {c: (s.zone, s.public) for c, s in subnets.items()} == {
+        "192.168.0.0/19": ("eu-west-1a", True),
+        "192.168.32.0/19": ("eu-west-1b", True),
+        "192.168.64.0/19": ("eu-west-1c", True),
+        "192.168.96.0/19": ("eu-west-1a", False),
+        "192.168.128.0/19": ("eu-west-1b", False),
+        "192.168.160.0/19": ("eu-west-1c", False),
+    }
+    assert {c for c, s in subnets.items() if ROLE_NODES in s.roles} == {
+        "192.168.0.0/19",
+        "192.168.32.0/19",
+        "192.168.64.0/19",
+    }
+
+
+def test_eksctl_config_without_subnets_warns_that_placement_is_unknown() -> None:
+    cluster = load_cluster([eksctl_config("vpc:\n  id: vpc-9\n")])
+    assert cluster.subnets == []
+    (warning,) = [d for d in cluster.diagnostics if d.code == "unknown-subnet"]
+    assert "lists no vpc.subnets" in warning.message and warning.source.line == 6
+
+
+def test_eksctl_bad_cidr_is_reported_at_its_line() -> None:
+    text = eksctl_config("vpc:\n  subnets:\n    public:\n      eu-west-1a:\n        cidr: 10.1.0.0/99\n")
+    (message,) = errors_of(load_cluster([text]))
+    assert message.startswith("<string>:10:") and "invalid CIDR '10.1.0.0/99'" in message
+
+
+def test_eksctl_subnet_listed_by_id_only_takes_its_blocks_and_tags_from_describe_subnets(tmp_path: Path) -> None:
+    config = tmp_path / "cluster.yaml"
+    config.write_text(
+        eksctl_config(
+            "vpc:\n  id: vpc-0f1e2d3c4b5a69788\n  subnets:\n    private:\n"
+            "      eu-west-1a: {id: subnet-0a1b2c3d4e5f60004}\n"
+            "managedNodeGroups:\n  - name: ng\n    privateNetworking: true\n"
+        )
+    )
+    cluster = load_cluster([str(config), str(AWS_CLI / "describe-subnets.json")])
+    assert errors_of(cluster) == [] and len(cluster.subnets) == 6
+    merged = by_ipv4(cluster.subnets)["10.0.32.0/19"]
+    assert merged.id == "subnet-0a1b2c3d4e5f60004" and merged.public is False
+    assert merged.roles >= {ROLE_NODES, ROLE_PODS, ROLE_ALB_INTERNAL}
+    assert merged.name == "eks-prod-private-a"
+
+
+def test_eksctl_subnet_listed_by_key_and_cidr_is_the_deployed_subnet_with_that_block() -> None:
+    config = eksctl_config(
+        "vpc:\n  id: vpc-0f1e2d3c4b5a69788\n  subnets:\n    private:\n"
+        "      apps-a: {az: eu-west-1a, cidr: 10.0.32.0/19}\n"
+        "managedNodeGroups:\n  - name: ng\n    privateNetworking: true\n"
+    )
+    cluster = load_cluster([config, str(AWS_CLI / "describe-subnets.json")])
+    assert len(cluster.subnets) == 6
+    assert ROLE_NODES in by_ipv4(cluster.subnets)["10.0.32.0/19"].roles
+
+
+def test_conflicting_blocks_for_one_subnet_id_are_an_error() -> None:
+    config = eksctl_config(
+        "vpc:\n  subnets:\n    private:\n      eu-west-1a: {id: subnet-0a1b2c3d4e5f60004, cidr: 10.9.0.0/24}\n"
+    )
+    cluster = load_cluster([config, str(AWS_CLI / "describe-subnets.json")])
+    (message,) = errors_of(cluster)
+    assert "subnet subnet-0a1b2c3d4e5f60004 has block 10.0.32.0/19 here but 10.9.0.0/24 elsewhere" in message
+
+
+def test_node_group_in_a_subnet_no_input_defines_is_a_warning() -> None:
+    config = eksctl_config(
+        "vpc:\n  subnets:\n    public:\n      eu-west-1a: {cidr: 10.1.0.0/24}\n"
+        "nodeGroups:\n  - name: ng\n    subnets: [subnet-0ffff]\n"
+    )
+    warnings = [d for d in load_cluster([config]).diagnostics if d.code == "unknown-subnet"]
+    assert len(warnings) == 1 and "nodeGroup 'ng' uses subnet 'subnet-0ffff'" in warnings[0].message
+
+
+# --- Nodes ----------------------------------------------------------------------------------------------------
+
+NODES = """apiVersion: v1
+kind: Node
+metadata: {name: ip-10-0-33-5.eu-west-1.compute.internal}
+status:
+  addresses:
+    - {type: InternalIP, address: 10.0.33.5}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: ip-10-0-8-9.eu-west-1.compute.internal}
+status:
+  addresses:
+    - {type: ExternalIP, address: 203.0.113.7}
+    - {type: InternalIP, address: 10.0.8.9}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: on-prem}
+status:
+  addresses:
+    - {type: InternalIP, address: 172.16.0.4}
+"""
+
+
+def test_node_subnet_is_the_subnet_holding_its_address_and_that_subnet_may_hold_nodes_and_pods() -> None:
+    cluster = load_cluster([NODES, str(AWS_CLI)])
+    assert {n.name.split(".")[0]: n.subnet for n in cluster.nodes} == {
+        "ip-10-0-33-5": "subnet-0a1b2c3d4e5f60004",
+        "ip-10-0-8-9": "subnet-0a1b2c3d4e5f60003",
+        "on-prem": None,
+    }
+    subnets = by_ipv4(cluster.subnets)
+    assert {c for c, s in subnets.items() if ROLE_NODES in s.roles} == {"10.0.32.0/19", "10.0.8.0/22"}
+    assert subnets["10.0.8.0/22"].roles >= {ROLE_PODS, ROLE_ALB_INTERNET_FACING}
+
+
+def test_nodes_without_subnets_keep_no_subnet() -> None:
+    assert {n.subnet for n in load_cluster([NODES]).nodes} == {None}

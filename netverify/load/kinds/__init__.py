@@ -31,6 +31,7 @@ KIND_LOADERS: dict[tuple[str, str], str] = {
     ("networking.k8s.io", "NetworkPolicy"): "networkpolicy:load_network_policy",
     ("policy.networking.k8s.io", "AdminNetworkPolicy"): "adminnetworkpolicy:load_admin_network_policy",
     ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "adminnetworkpolicy:load_baseline_admin_network_policy",
+    ("eksctl.io", "ClusterConfig"): "eksctl:load_cluster_config",
 }
 for _group in ("projectcalico.org", "crd.projectcalico.org"):
     KIND_LOADERS.update(
@@ -79,6 +80,7 @@ KNOWN_VERSIONS: dict[str, set[str]] = {
     "policy.networking.k8s.io": {"v1alpha1"},
     "projectcalico.org": {"v3"},
     "crd.projectcalico.org": {"v1"},
+    "eksctl.io": {"v1alpha5"},
 }
 
 
