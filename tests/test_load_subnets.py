@@ -45,6 +45,11 @@ def errors_of(cluster) -> list[str]:
     return [str(d) for d in cluster.diagnostics if d.severity is Severity.ERROR]
 
 
+def line_of(path: Path, text: str) -> int:
+    """1-based line of the first occurrence of `text` in a file."""
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
 def write_json(path: Path, data: object) -> Path:
     path.write_text(json.dumps(data, indent=4) + "\n")
     return path
@@ -406,3 +411,76 @@ def test_node_subnet_is_the_subnet_holding_its_address_and_that_subnet_may_hold_
 
 def test_nodes_without_subnets_keep_no_subnet() -> None:
     assert {n.subnet for n in load_cluster([NODES]).nodes} == {None}
+
+
+# --- terraform show -json ----------------------------------------------------------------------------------
+
+TERRAFORM = FIXTURES / "terraform" / "show.json"
+
+
+def terraform_state(*resources: dict, plan: bool = False) -> dict:
+    module = {"root_module": {"resources": list(resources)}}
+    return {"format_version": "1.2", "terraform_version": "1.9.8", ("planned_values" if plan else "values"): module}
+
+
+def tf(kind: str, name: str, mode: str = "managed", **values: object) -> dict:
+    return {"address": f"{kind}.{name}", "mode": mode, "type": kind, "name": name, "values": values}
+
+
+def test_terraform_state_gives_the_subnets_of_child_modules_with_tags_all() -> None:
+    cluster = load_cluster([str(TERRAFORM)])
+    assert errors_of(cluster) == []
+    subnets = by_ipv4(cluster.subnets)
+    assert {c: s.zone for c, s in subnets.items()} == {**PUBLIC, **PRIVATE}
+    public_a = subnets["10.0.0.0/22"]
+    assert public_a.id == "subnet-0a1b2c3d4e5f60001" and public_a.vpc == "vpc-0f1e2d3c4b5a69788"
+    assert [cidr_text(b) for b in public_a.cidrs] == ["10.0.0.0/22", IPV6_BLOCK]
+    assert public_a.tags["Environment"] == "prod"  # provider default_tags reach tags_all only
+    vpc = cluster.vpcs["vpc-0f1e2d3c4b5a69788"]
+    assert [cidr_text(b) for b in vpc.cidrs] == ["10.0.0.0/16", "2a05:d018:1234:5600::/56"]
+
+
+def test_terraform_public_subnets_route_to_an_internet_gateway_and_the_default_table_is_the_main_one() -> None:
+    subnets = by_ipv4(load_cluster([str(TERRAFORM)]).subnets)
+    assert {c for c, s in subnets.items() if s.public} == set(PUBLIC)
+    assert {c for c, s in subnets.items() if s.public is False} == set(PRIVATE)
+
+
+def test_terraform_route_resource_and_main_route_table_association_make_a_subnet_public(tmp_path: Path) -> None:
+    state = terraform_state(
+        tf("aws_subnet", "a", id="subnet-a", cidr_block="10.2.0.0/24", vpc_id="vpc-2"),
+        tf("aws_subnet", "b", mode="data", id="subnet-b", cidr_block="10.2.1.0/24", vpc_id="vpc-2"),
+        tf("aws_route_table", "main", id="rtb-m", vpc_id="vpc-2", route=[]),
+        tf("aws_main_route_table_association", "m", vpc_id="vpc-2", route_table_id="rtb-m"),
+        tf("aws_route", "igw", route_table_id="rtb-m", gateway_id="igw-1", destination_cidr_block="0.0.0.0/0"),
+    )
+    cluster = load_cluster([str(write_json(tmp_path / "state.json", state))])
+    assert errors_of(cluster) == []
+    assert {s.id: s.public for s in cluster.subnets} == {"subnet-a": True, "subnet-b": True}
+
+
+def test_terraform_subnet_without_cidr_block_is_an_error_in_a_state_and_a_warning_in_a_plan(tmp_path: Path) -> None:
+    broken = tf("aws_subnet", "x", id="subnet-x", vpc_id="vpc-2")
+    path = write_json(tmp_path / "state.json", terraform_state(broken))
+    (message,) = errors_of(load_cluster([str(path)]))
+    item_line = line_of(path, '"address": "aws_subnet.x"') - 1  # the resource's opening brace
+    assert message.startswith(f"{path}:{item_line}:")
+    assert "aws_subnet.x has no cidr_block" in message
+    path = write_json(tmp_path / "plan.json", terraform_state(broken, plan=True))
+    cluster = load_cluster([str(path)])
+    assert errors_of(cluster) == [] and cluster.subnets == []
+    (warning,) = [d for d in cluster.diagnostics if d.code == "unknown-subnet"]
+    assert "not known until apply" in warning.message
+
+
+def test_terraform_bad_cidr_is_reported_at_its_line(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "state.json", terraform_state(tf("aws_subnet", "x", cidr_block="10.0.0.300/24")))
+    (message,) = errors_of(load_cluster([str(path)]))
+    assert message.startswith(f"{path}:{line_of(path, '10.0.0.300/24')}:") and "invalid CIDR" in message
+
+
+def test_terraform_subnet_without_id_is_named_by_its_address(tmp_path: Path) -> None:
+    path = write_json(
+        tmp_path / "plan.json", terraform_state(tf("aws_subnet", "x", cidr_block="10.3.0.0/24"), plan=True)
+    )
+    assert [s.id for s in load_cluster([str(path)]).subnets] == ["aws_subnet.x"]
