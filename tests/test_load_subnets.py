@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from netverify.load.cluster_loader import load_cluster
+from netverify.load.sources import read_text
 from netverify.model.addresses import parse_address, parse_cidr
 from netverify.model.diagnostics import Severity
 from netverify.model.network import (
@@ -484,3 +485,181 @@ def test_terraform_subnet_without_id_is_named_by_its_address(tmp_path: Path) -> 
         tmp_path / "plan.json", terraform_state(tf("aws_subnet", "x", cidr_block="10.3.0.0/24"), plan=True)
     )
     assert [s.id for s in load_cluster([str(path)]).subnets] == ["aws_subnet.x"]
+
+
+# --- CloudFormation ------------------------------------------------------------------------------------------
+
+CLOUDFORMATION = FIXTURES / "cloudformation" / "vpc.yaml"
+
+
+def cloudformation(resources: str, parameters: str = "") -> str:
+    return 'AWSTemplateFormatVersion: "2010-09-09"\n' + parameters + "Resources:\n" + resources
+
+
+def test_cloudformation_template_with_short_form_tags_gives_its_literal_subnets() -> None:
+    cluster = load_cluster([str(CLOUDFORMATION)])
+    assert errors_of(cluster) == []
+    subnets = by_ipv4(cluster.subnets)
+    assert {c: s.zone for c, s in subnets.items()} == {**PUBLIC, **PRIVATE}
+    public_a = subnets["10.0.0.0/22"]
+    assert public_a.id == "PublicSubnetA" and public_a.vpc == "VPC"
+    assert [cidr_text(b) for b in public_a.cidrs] == ["10.0.0.0/22", IPV6_BLOCK]
+    # !Sub of parameters with defaults is resolved; `Value: 1` (a YAML integer) is the tag value "1"
+    assert public_a.name == "eks-prod-public-a"
+    assert public_a.tags["kubernetes.io/cluster/prod"] == "shared" and public_a.tags["kubernetes.io/role/elb"] == "1"
+    assert str(public_a.source) == f"{CLOUDFORMATION}:{line_of(CLOUDFORMATION, 'PublicSubnetA:')}:3"
+    vpc = cluster.vpcs["VPC"]
+    assert [cidr_text(b) for b in vpc.cidrs] == ["10.0.0.0/16", "2a05:d018:1234:5600::/56"] and vpc.name == "eks-prod"
+
+
+def test_cloudformation_ref_to_a_parameter_uses_its_default_and_says_so() -> None:
+    notes = [d for d in load_cluster([str(CLOUDFORMATION)]).diagnostics if d.code == "cloudformation-parameter-default"]
+    (note,) = notes
+    assert note.severity is Severity.INFO and "PublicSubnetACidr (10.0.0.0/22)" in note.message
+    assert note.source.line == line_of(CLOUDFORMATION, "CidrBlock: !Ref PublicSubnetACidr")
+
+
+def test_cloudformation_public_subnets_route_to_the_templates_internet_gateway() -> None:
+    subnets = by_ipv4(load_cluster([str(CLOUDFORMATION)]).subnets)
+    assert {c for c, s in subnets.items() if s.public} == set(PUBLIC)
+    # PrivateSubnetB/C have no association: the VPC's main table, made by AWS with the local route only
+    assert {c for c, s in subnets.items() if s.public is False} == set(PRIVATE)
+    assert {c for c, s in subnets.items() if ROLE_ALB_INTERNET_FACING in s.roles} == set(PUBLIC)
+
+
+def test_cloudformation_computed_cidr_skips_the_subnet_with_a_warning_at_its_line() -> None:
+    text = cloudformation(
+        "  A:\n    Type: AWS::EC2::Subnet\n    Properties:\n"
+        "      CidrBlock: !Select [0, !Cidr [!GetAtt VPC.CidrBlock, 4, 8]]\n"
+        "  B:\n    Type: AWS::EC2::Subnet\n    Properties:\n      CidrBlock: !Sub '10.${Octet}.0.0/24'\n"
+        "  C:\n    Type: AWS::EC2::Subnet\n    Properties:\n      CidrBlock: !Sub '10.9.0.0/24'\n"
+        "      AvailabilityZone: !Select [0, !GetAZs '']\n"
+    )
+    cluster = load_cluster([text])
+    assert errors_of(cluster) == []
+    assert [(s.id, ipv4(s), s.zone) for s in cluster.subnets] == [("C", "10.9.0.0/24", None)]
+    warnings = [d for d in cluster.diagnostics if d.code == "unknown-subnet"]
+    assert [(d.source.line, d.message.split(":")[0]) for d in warnings] == [(6, "A"), (10, "B")]
+    assert "computed at deployment" in warnings[0].message
+
+
+def test_cloudformation_subnet_without_cidr_block_is_an_error() -> None:
+    text = cloudformation("  A:\n    Type: AWS::EC2::Subnet\n    Properties:\n      VpcId: vpc-1\n")
+    (message,) = errors_of(load_cluster([text]))
+    assert message.startswith("<string>:3:") and "subnet A has no CidrBlock" in message
+
+
+def test_cloudformation_bad_cidr_is_an_error_at_its_line() -> None:
+    text = cloudformation("  A:\n    Type: AWS::EC2::Subnet\n    Properties:\n      CidrBlock: 10.0.0/24\n")
+    (message,) = errors_of(load_cluster([text]))
+    assert message.startswith("<string>:6:") and "invalid CIDR '10.0.0/24'" in message
+
+
+def test_cloudformation_json_template_reads_like_the_yaml_one(tmp_path: Path) -> None:
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"Cidr": {"Type": "String", "Default": "10.5.1.0/24"}},
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.5.0.0/16"}},
+            "Igw": {"Type": "AWS::EC2::InternetGateway"},
+            "Rt": {"Type": "AWS::EC2::RouteTable", "Properties": {"VpcId": {"Ref": "Vpc"}}},
+            "Route": {
+                "Type": "AWS::EC2::Route",
+                "Properties": {
+                    "RouteTableId": {"Ref": "Rt"},
+                    "GatewayId": {"Ref": "Igw"},
+                    "DestinationCidrBlock": "0.0.0.0/0",
+                },
+            },
+            "Pub": {"Type": "AWS::EC2::Subnet", "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": {"Ref": "Cidr"}}},
+            "Priv": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": {"Fn::Sub": "10.5.2.0/24"}},
+            },
+            "Assoc": {
+                "Type": "AWS::EC2::SubnetRouteTableAssociation",
+                "Properties": {"SubnetId": {"Ref": "Pub"}, "RouteTableId": {"Ref": "Rt"}},
+            },
+        },
+    }
+    cluster = load_cluster([str(write_json(tmp_path / "vpc.json", template))])
+    assert errors_of(cluster) == []
+    assert {s.id: (ipv4(s), s.vpc, s.public) for s in cluster.subnets} == {
+        "Pub": ("10.5.1.0/24", "Vpc", True),
+        "Priv": ("10.5.2.0/24", "Vpc", False),
+    }
+
+
+def test_local_tags_outside_cloudformation_are_still_invalid_yaml() -> None:
+    cluster = load_cluster(["apiVersion: v1\nkind: Namespace\nmetadata:\n  name: !Ref x\n"])
+    (message,) = errors_of(cluster)
+    assert message.startswith("<string>:4:9: invalid YAML: unknown tag '!Ref'")
+    assert cluster.namespaces == {}
+
+
+# --- every format, and mixed inputs -----------------------------------------------------------------------------
+
+
+def shape(subnets: list[Subnet], ipv6: bool = True) -> set[tuple]:
+    """What must agree between formats: blocks, zone, reachability and load balancer roles (ids aside)."""
+    alb = {ROLE_ALB_INTERNET_FACING, ROLE_ALB_INTERNAL}
+    return {
+        (tuple(cidr_text(b) for b in s.cidrs if ipv6 or b.family == 4), s.zone, s.public, frozenset(s.roles & alb))
+        for s in subnets
+    }
+
+
+def test_the_same_vpc_in_every_format_gives_the_same_subnets() -> None:
+    aws_cli = shape(load_cluster([str(AWS_CLI)]).subnets)
+    assert len(aws_cli) == 6
+    assert shape(load_cluster([str(TERRAFORM)]).subnets) == aws_cli
+    assert shape(load_cluster([str(CLOUDFORMATION)]).subnets) == aws_cli
+    # an eksctl ClusterConfig has no per-subnet IPv6 block
+    assert shape(load_cluster([str(EKSCTL)]).subnets) == shape(load_cluster([str(AWS_CLI)]).subnets, ipv6=False)
+
+
+def test_every_format_together_describes_six_subnets_once(tmp_path: Path) -> None:
+    cluster = load_cluster([str(FIXTURES)])
+    assert errors_of(cluster) == []
+    assert [d.message for d in cluster.diagnostics if d.code == "subnet-conflict"] == []
+    assert len(cluster.subnets) == 6
+    subnets = by_ipv4(cluster.subnets)
+    assert {s.id for s in subnets.values()} == {f"subnet-0a1b2c3d4e5f6000{i}" for i in range(1, 7)}
+    assert {c for c, s in subnets.items() if ROLE_NODES in s.roles} == set(PRIVATE) | {"10.0.8.0/22"}
+
+
+def test_a_directory_mixing_manifests_and_infrastructure_files_loads_all_of_them(tmp_path: Path) -> None:
+    for source in (AWS_CLI / "describe-subnets.json", AWS_CLI / "describe-route-tables.json", EKSCTL, CLOUDFORMATION):
+        (tmp_path / source.name).write_text(source.read_text())
+    (tmp_path / "nodes.yaml").write_text(NODES)
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+        "spec:\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n"
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: from-alb, namespace: shop}\n"
+        "spec:\n  podSelector: {}\n  ingress:\n    - from: [{ipBlock: {cidr: 10.0.0.0/20}}]\n"
+    )
+    cluster = load_cluster([str(tmp_path)])
+    assert errors_of(cluster) == []
+    assert [d for d in cluster.diagnostics if d.code == "not-kubernetes"] == []
+    assert [g.id for g in cluster.groups] == ["shop/web"] and [p.name for p in cluster.policies] == ["shop/from-alb"]
+    assert len(cluster.subnets) == 6 and len(cluster.nodes) == 3
+    admitted = subnets_overlapping(cluster.subnets, parse_cidr("10.0.0.0/20"))
+    assert {ipv4(s) for s in admitted} == set(PUBLIC)
+    assert any(ROLE_NODES in s.roles for s in admitted)  # the edge node group sits in the ALB subnet
+
+
+def test_yaml_local_tags_are_kept_beside_the_data_of_a_cloudformation_template() -> None:
+    text = "Resources:\n  A:\n    Type: AWS::EC2::Subnet\n    Properties:\n"
+    text += "      VpcId: !Ref V\n      Zone: !Select [0, !GetAZs '']\n"
+    (doc,), diags = read_text(text, "t.yaml")
+    assert diags == []
+    props = doc.data["Resources"]["A"]["Properties"]
+    assert props == {"VpcId": "V", "Zone": [0, ""]}
+    at = ("Resources", "A", "Properties")
+    assert (doc.tag(*at, "VpcId"), doc.tag(*at, "Zone"), doc.tag(*at, "Zone", 1), doc.tag(*at, "Zone", 0)) == (
+        "!Ref",
+        "!Select",
+        "!GetAZs",
+        None,
+    )

@@ -75,8 +75,9 @@ def finalize_subnets(builder: ClusterBuilder) -> None:
     table = builder.drafts.get(_DRAFT)
     if table is None:
         return
-    subnets, by_id = _merge_subnets(table.subnets, builder)
-    _apply_route_tables(subnets, table.route_tables, builder)
+    vpc_names = {id(subnet): {subnet.vpc} for subnet in table.subnets}  # before merging renames them
+    subnets, by_id = _merge_subnets(table.subnets, builder, vpc_names)
+    _apply_route_tables(subnets, by_id, vpc_names, table.route_tables, builder)
     _apply_occupancy(by_id, table.occupancy, builder)
     _place_nodes(subnets, builder)
     _assign_load_balancer_roles(subnets)
@@ -118,7 +119,10 @@ def _same_subnet_by_blocks(merged: list[Subnet], subnet: Subnet) -> Subnet | Non
     return None
 
 
-def _merge_subnets(subnets: list[Subnet], builder: ClusterBuilder) -> tuple[list[Subnet], dict[str, Subnet]]:
+def _merge_subnets(
+    subnets: list[Subnet], builder: ClusterBuilder, vpc_names: dict[int, set[str | None]]
+) -> tuple[list[Subnet], dict[str, Subnet]]:
+    """One Subnet per real subnet; `by_id` maps every name it was given (real or logical) to it."""
     merged: list[Subnet] = []
     by_id: dict[str, Subnet] = {}
     for subnet in subnets:
@@ -127,6 +131,7 @@ def _merge_subnets(subnets: list[Subnet], builder: ClusterBuilder) -> tuple[list
             merged.append(subnet)
             by_id[subnet.id] = subnet
             continue
+        vpc_names[id(same)] |= vpc_names[id(subnet)]
         _absorb(same, subnet, builder)
         by_id.setdefault(subnet.id, same)
         by_id.setdefault(same.id, same)
@@ -167,19 +172,28 @@ def _absorb(kept: Subnet, other: Subnet, builder: ClusterBuilder) -> None:
         kept.source = other.source
 
 
-def _apply_route_tables(subnets: list[Subnet], tables: list[RouteTable], builder: ClusterBuilder) -> None:
+def _apply_route_tables(
+    subnets: list[Subnet],
+    by_id: dict[str, Subnet],
+    vpc_names: dict[int, set[str | None]],
+    tables: list[RouteTable],
+    builder: ClusterBuilder,
+) -> None:
     """A subnet without an explicit association uses its VPC's main route table, as AWS routes it."""
     if not tables:
         return
-    explicit: dict[str, RouteTable] = {}
+    explicit: dict[int, RouteTable] = {}
     main: dict[str | None, RouteTable] = {}
     for table in tables:
         for subnet_id in table.subnets:
-            explicit[subnet_id] = table
-        if table.main:
+            if subnet_id in by_id:
+                explicit[id(by_id[subnet_id])] = table
+        if table.main and table.vpc is not None:
             main[table.vpc] = table
     for subnet in subnets:
-        table = explicit.get(subnet.id) or main.get(subnet.vpc)
+        table = explicit.get(id(subnet)) or next(
+            (main[vpc] for vpc in sorted(vpc_names[id(subnet)], key=str) if vpc in main), None
+        )
         if table is None:
             continue
         if subnet.public is not None and subnet.public != table.internet_route:
