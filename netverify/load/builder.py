@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from netverify.model.cluster import Cluster
 from netverify.model.diagnostics import Diagnostic, Severity
@@ -18,6 +19,7 @@ class ClusterBuilder:
     _group_names: dict[str, SourceRef] = field(default_factory=dict)
     tiers: dict[str, tuple[Tier, SourceRef]] = field(default_factory=dict)  # declared Calico tiers
     used_kind_modules: set[str] = field(default_factory=set)  # loader modules that saw a document
+    drafts: dict[str, Any] = field(default_factory=dict)  # what loaders keep for their finalizer, by name
 
     def error(self, message: str, source: SourceRef | None, code: str = "input") -> None:
         self.cluster.diagnostics.append(Diagnostic(Severity.ERROR, message, source, code))

@@ -8,6 +8,9 @@ from typing import Any, TextIO
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
+from netverify.load.formats import finalizers_for as format_finalizers_for
+from netverify.load.formats import match_format
+from netverify.load.formats import resolve as resolve_format
 from netverify.load.kinds import KIND_LOADERS, KNOWN_VERSIONS, finalizers_for, module_of, resolve, split_api_version
 from netverify.load.sources import read_sources
 from netverify.load.validation import InputErrors
@@ -43,6 +46,8 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
     data = doc.data
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
+        if api_version is None and kind is None and load_infrastructure(doc, builder):
+            return
         if api_version is None and kind is None and "metadata" not in data and "spec" not in data:
             # Helm values, a netverify contract, CI config: YAML that is not a Kubernetes object at all
             builder.cluster.diagnostics.append(
@@ -95,6 +100,21 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
         builder.error(error.message, error.source or doc.source(), code="schema")
 
 
+def load_infrastructure(doc: Document, builder: ClusterBuilder) -> bool:
+    """Load a document of a registered non-Kubernetes shape (describe-subnets, terraform, ...); False if none."""
+    entry = match_format(doc.data)
+    if entry is None:
+        return False
+    builder.used_kind_modules.add(module_of(entry))
+    try:
+        resolve_format(entry)(doc, builder)
+    except InputErrors as errors:
+        builder.cluster.diagnostics.extend(errors.diagnostics)
+    except InputError as error:
+        builder.error(error.message, error.source or doc.source(), code="schema")
+    return True
+
+
 def add_implicit_namespaces(builder: ClusterBuilder) -> None:
     """Namespaces that objects use but no manifest defines, with only the control plane's name label."""
     cluster = builder.cluster
@@ -124,6 +144,8 @@ def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster
     builder.cluster.diagnostics.extend(diagnostics)
     load_documents(documents, builder)
     for finalize in finalizers_for(builder.used_kind_modules):
+        finalize(builder)
+    for finalize in format_finalizers_for(builder.used_kind_modules):
         finalize(builder)
     add_implicit_namespaces(builder)
     return builder.cluster

@@ -20,6 +20,7 @@ class SourceMap:
 
     file: str
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    tags: dict[Path, str] = field(default_factory=dict)  # local YAML tags (`!Ref`): only CloudFormation has them
 
     def locate(self, path: Path = ()) -> SourceRef:
         """Position of `path`, or of its nearest recorded ancestor (line 0 when nothing is known)."""
@@ -49,6 +50,10 @@ class Document:
     def source(self, *path: str | int) -> SourceRef:
         """Position of a path inside this object's data."""
         return self.source_map.locate(self.base + tuple(path))
+
+    def tag(self, *path: str | int) -> str | None:
+        """The local YAML tag (`!Ref`, `!Sub`) written on the value at `path`, if any."""
+        return self.source_map.tags.get(self.base + tuple(path))
 
     @property
     def kind(self) -> str | None:

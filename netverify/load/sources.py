@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import yaml
 
 from netverify.load.documents import Document, SourceMap
+from netverify.load.formats import is_cloudformation_template
 from netverify.load.yamltree import DocumentError, StreamBuilder
 from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.source import SourceRef
@@ -85,8 +86,14 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
                 if at >= 0 and helm_lines[at] > previous_end:
                     origin = helm_origins[at]
                 previous_end = built.end_line
+            if built.tags and not is_cloudformation_template(built.data):
+                tag, (line, column) = min(built.tags.values(), key=lambda found: found[1])
+                message = f"invalid YAML: unknown tag {tag!r} (expected plain YAML; only CloudFormation uses tags)"
+                diags.append(_error(message, SourceRef(name, line, column)))
+                continue
             if built.data is not None:
-                _add_object(built.data, SourceMap(name, built.positions), origin, docs, diags)
+                tags = {path: tag for path, (tag, _) in built.tags.items()}
+                _add_object(built.data, SourceMap(name, built.positions, tags), origin, docs, diags)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = SourceRef(name, mark.line + 1, mark.column + 1) if mark else SourceRef(name, 0)

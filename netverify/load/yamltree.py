@@ -9,7 +9,10 @@ even though every position is recorded.
 Semantics follow `yaml.SafeLoader` (same resolver and scalar constructors, merge keys `<<`, an alias
 shares the anchored object), except that mapping keys are always strings (the text as written: `80:`
 -> "80", `on:` -> "on"), a scalar that only looks like a date (`2021-02-30`) stays a string, and
-collections tagged other than !!map/!!seq are rejected. Inside an aliased or merged value only the
+collections tagged other than !!map/!!seq are rejected. Local tags (`!Ref x`, `!GetAtt [a, b]`, as
+CloudFormation writes its functions) are kept beside the data: the value is built as if untagged (a
+tagged scalar stays the string written) and `Built.tags` says which paths carried which tag, so a reader
+can tell a literal from an expression and everyone else can refuse them. Inside an aliased or merged value only the
 value itself has a position (the alias or the `<<` key); deeper paths fall back to it.
 """
 
@@ -69,6 +72,7 @@ class Built:
     positions: dict[Path, tuple[int, int]]
     start_line: int
     end_line: int
+    tags: dict[Path, tuple[str, tuple[int, int]]]  # local tag and its position, by path of the tagged value
 
 
 @dataclass(slots=True)
@@ -84,6 +88,11 @@ class _Frame:
     merges: list[Any] | None = None
     merge_pos: tuple[int, int] = (0, 0)
     merged_into: _Frame | None = None  # set on the value of a `<<` key: merged into that frame at its end
+
+
+def _is_local(tag: str) -> bool:
+    """`!Ref` (local), not `!` (non-specific) nor `tag:yaml.org,2002:int` (what `!!int` resolves to)."""
+    return tag.startswith("!") and tag != "!"
 
 
 def _mark(event: Any) -> tuple[int, int]:
@@ -190,6 +199,8 @@ class StreamBuilder:
             return None
         plain = self._plain
         positions: dict[Path, tuple[int, int]] = {}
+        tags: dict[Path, tuple[str, tuple[int, int]]] = {}
+        local: str | None = None  # local tag of the scalar being placed
         anchors: dict[str, tuple[Any, int]] = {}
         stack: list[_Frame] = []
         count = 0
@@ -202,8 +213,11 @@ class StreamBuilder:
             if cls is ScalarEvent:
                 count += 1
                 tag = event.tag
+                local = None
                 if tag is None or tag == "!":
                     value = plain(event.value) if event.implicit[0] else event.value
+                elif _is_local(tag):
+                    value, local = event.value, tag
                 else:
                     value = self._tagged(event)
                 last = event
@@ -211,7 +225,7 @@ class StreamBuilder:
                     anchors[event.anchor] = (value, 1)
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 count += 1
-                if event.tag not in _PLAIN_COLLECTION_TAGS:
+                if event.tag not in _PLAIN_COLLECTION_TAGS and not _is_local(event.tag):
                     raise DocumentError(
                         f"invalid YAML: unsupported tag {event.tag!r} (expected a plain mapping or list)",
                         *_mark(event),
@@ -246,6 +260,8 @@ class StreamBuilder:
                         top.container.append(container)
                 else:
                     root, root_pos = container, pos
+                if event.tag is not None and _is_local(event.tag):
+                    tags[frame.path] = (event.tag, pos)
                 stack.append(frame)
                 continue
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
@@ -268,19 +284,22 @@ class StreamBuilder:
                         f"invalid YAML: found undefined alias {event.anchor!r}", *_mark(event)
                     )
                 value, size = found
+                local = None
                 count += size
                 if count > MAX_NODES:
                     raise DocumentError(_too_big(), *_mark(event))
                 last = event
             elif cls is DocumentEndEvent:
                 positions[()] = root_pos
-                return Built(root, positions, root_pos[0] - 1, _last_line(last))
+                return Built(root, positions, root_pos[0] - 1, _last_line(last), tags)
             else:  # pragma: no cover - the parser emits nothing else inside a document
                 raise DocumentError(f"invalid YAML: unexpected {cls.__name__}", *_mark(event))
 
             # A finished scalar or alias: place it in the enclosing collection.
             if not stack:
                 root, root_pos = value, _mark(event)
+                if local is not None:
+                    tags[()] = (local, root_pos)
                 continue
             top = stack[-1]
             if top.is_map:
@@ -307,11 +326,15 @@ class StreamBuilder:
                 else:
                     positions[top.path + (key,)] = top.key_pos
                     top.container[key] = value
+                    if local is not None:
+                        tags[top.path + (key,)] = (local, _mark(event))
                 top.key = _NO_KEY
             else:
                 seq = top.container
                 mark = event.start_mark
                 positions[top.path + (len(seq),)] = (mark.line + 1, mark.column + 1)
+                if local is not None:
+                    tags[top.path + (len(seq),)] = (local, (mark.line + 1, mark.column + 1))
                 seq.append(value)
 
 

@@ -13,7 +13,7 @@ from netverify.model.ingress import (
     Service,
     TargetGroupBinding,
 )
-from netverify.model.network import Subnet
+from netverify.model.network import Subnet, Vpc
 from netverify.model.policy import EndpointProfile, Policy
 from netverify.model.workloads import Namespace, NetworkSet, Node, PodGroup
 
@@ -37,7 +37,8 @@ class Cluster:
     ingress_class_params: dict[str, IngressClassParams] = field(default_factory=dict)
     target_group_bindings: list[TargetGroupBinding] = field(default_factory=list)
     alb_controller: ControllerSettings = field(default_factory=ControllerSettings)
-    subnets: list[Subnet] = field(default_factory=list)
+    subnets: list[Subnet] = field(default_factory=list)  # VPC subnets from infrastructure files
+    vpcs: dict[str, Vpc] = field(default_factory=dict)  # their VPCs by id
 
     @property
     def endpoint_groups(self) -> list[PodGroup]:

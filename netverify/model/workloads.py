@@ -96,3 +96,4 @@ class Node:
     labels: dict[str, str]
     addresses: tuple[tuple[int, int], ...]  # (family, address) of InternalIP/ExternalIP
     source: SourceRef | None = None
+    subnet: str | None = None  # id of the VPC subnet holding its InternalIP, when subnets are known

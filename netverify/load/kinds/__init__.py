@@ -36,6 +36,7 @@ KIND_LOADERS: dict[tuple[str, str], str] = {
     ("elbv2.k8s.aws", "TargetGroupBinding"): "ingress:load_target_group_binding",
     ("policy.networking.k8s.io", "AdminNetworkPolicy"): "adminnetworkpolicy:load_admin_network_policy",
     ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "adminnetworkpolicy:load_baseline_admin_network_policy",
+    ("eksctl.io", "ClusterConfig"): "eksctl:load_cluster_config",
 }
 for _group in ("projectcalico.org", "crd.projectcalico.org"):
     KIND_LOADERS.update(
@@ -85,6 +86,7 @@ KNOWN_VERSIONS: dict[str, set[str]] = {
     "projectcalico.org": {"v3"},
     "crd.projectcalico.org": {"v1"},
     "elbv2.k8s.aws": {"v1beta1"},
+    "eksctl.io": {"v1alpha5"},
 }
 
 
