@@ -77,3 +77,57 @@ def test_without_the_global_default_deny_a_tenant_without_policies_is_open():
     m = netverify.analyze(files, NEWCOMER, cni="calico")
     assert m.allowed("kube-system/coredns", "newcomer/app", "TCP", 80)
     assert m.allowed("newcomer/app", "8.8.8.8", "TCP", 443)
+
+
+def _check(path: Path) -> tuple[int, dict]:
+    import json
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-m", "netverify", "check", str(path), "--format", "json"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    return run.returncode, json.loads(run.stdout)
+
+
+def test_check_of_the_example_is_clean():
+    code, result = _check(ROOT / "policies")
+    assert code == 0 and result["ok"]
+    assert result["violations"] == [] and result["findings"] == []
+
+
+def test_a_node_group_in_a_tenants_alb_subnet_fails_naming_the_rule_that_admits_its_pods(tmp_path):
+    import shutil
+
+    repo = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", repo)
+    with open(repo / "cluster" / "eks-cluster.yaml", "a", encoding="utf-8") as handle:
+        handle.write("nodeGroups:\n  - name: billing-edge\n    subnets: [billing-alb-a]\n")
+    code, result = _check(repo)
+    assert code == 1
+    [violation] = result["violations"]
+    assert violation["rule"] == "cidr-admits-other-tenants"
+    assert violation["file"].endswith("tenants/billing/network-policies.yaml") and violation["line"] == 29
+    assert "billing/allow-alb-to-web" in violation["message"] and "shop" in violation["message"]
+
+
+def test_joining_two_tenants_ingresses_into_one_group_fails_naming_the_group(tmp_path):
+    import shutil
+
+    repo = tmp_path / "policies"
+    shutil.copytree(ROOT / "policies", repo)
+    for tenant in ("shop", "billing"):
+        path = repo / "tenants" / tenant / "ingress.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(
+            text.replace("  annotations:\n", "  annotations:\n    alb.ingress.kubernetes.io/group.name: storefront\n"),
+            encoding="utf-8",
+        )
+    code, result = _check(repo)
+    assert code == 1
+    rules = {v["rule"] for v in result["violations"]}
+    assert "ingress-group-cross-tenant" in rules
+    group = next(v for v in result["violations"] if v["rule"] == "ingress-group-cross-tenant")
+    assert "IngressGroup storefront" in group["message"] and group["tenants"] == ["billing", "shop"]
+    assert group["file"].endswith("ingress.yaml")

@@ -295,8 +295,10 @@ def build_load_balancers(cluster: Cluster) -> LoadBalancerModel:
         service = targets.services.get((binding.namespace, binding.service))
         target = targets.external_target(binding.namespace, binding.target_group, binding.source)
         if service is not None:
+            # the binding's type, when omitted, is the AWS target group's: unknown here, and only the
+            # finding about the binding uses this target, so no instance-mode check is made
             found = targets.service_target(
-                _binding_owner(binding), binding.service, binding.port, binding.target_type, binding.source
+                _binding_owner(binding), binding.service, binding.port, binding.target_type or "ip", binding.source
             )
             if found is not None:
                 target = TargetGroup(**{**_fields(found), "external": binding.target_group, "source": binding.source})

@@ -235,7 +235,10 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         )
     from netverify.verify.exposure import check_exposure  # it builds Violations: imported here, not at the top
 
-    config_violations, lb_findings = check_load_balancers(matrix, tenant)
+    shared_everywhere = frozenset(
+        e.namespace for e in contract.spec.shared or [] if e.both_ways and not e.pods and not e.ports
+    )
+    config_violations, lb_findings = check_load_balancers(matrix, tenant, shared_everywhere)
     exposure = contract.spec.exposure.internet if contract.spec.exposure else None
     violations += check_exposure(matrix, exposure, explain_allowed, tenant)
     findings = [

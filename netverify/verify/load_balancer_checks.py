@@ -172,7 +172,8 @@ def unknown_targets(matrix: ConnectivityMatrix) -> list[LoadBalancerFinding]:
             LoadBalancerFinding(
                 "alb-unknown-target",
                 "warning",
-                f"TargetGroupBinding in namespace {binding.namespace} registers {binding.label} in target group "
+                f"TargetGroupBinding in namespace {binding.namespace} registers "
+                f"{binding.service.id if binding.service else 'a Service'} in target group "
                 f"{binding.external}, whose load balancer the input does not describe (a tenant can bind its pods "
                 "to any target group of the account)",
                 binding.source,
@@ -215,10 +216,19 @@ def _overlaps(a: IPRange, b: IPRange) -> bool:
     return a.family == b.family and a.first <= b.last and b.first <= a.last
 
 
-def cidr_admissions(matrix: ConnectivityMatrix, tenant: Tenant) -> list[LoadBalancerFinding]:
-    """Allow rules whose CIDR holds pods, nodes, or load balancers of tenants other than the policy's."""
+def cidr_admissions(
+    matrix: ConnectivityMatrix, tenant: Tenant, shared: frozenset[str] = frozenset()
+) -> tuple[list[ConfigViolation], list[LoadBalancerFinding]]:
+    """Allow rules whose CIDR holds pods, nodes, or load balancers of tenants other than the policy's.
+
+    A namespaced rule whose range overlaps a subnet where pods of other tenants may get addresses (the VPC
+    CNI gives pods their node's subnet) admits those tenants' pods: a violation, even when egress policy
+    happens to stop them today. Nodes only, or a cluster-wide policy, are warnings.
+    """
     cluster = matrix.compiled.cluster
     balancers = matrix.compiled.load_balancers.balancers
+    pod_tenants = {tenant(g.namespace) for g in cluster.groups if g.namespace and g.namespace not in shared}
+    violations: list[ConfigViolation] = []
     found: list[LoadBalancerFinding] = []
     for policy in cluster.policies:
         owner = tenant(policy.namespace) if policy.namespace else None
@@ -233,15 +243,26 @@ def cidr_admissions(matrix: ConnectivityMatrix, tenant: Tenant) -> list[LoadBala
                 s for s in cluster.subnets if {"pods", "nodes"} & s.roles
                 and any(_overlaps(r, c) for r in ranges for c in s.cidrs)
             ]
-            if holders:
+            names = ", ".join(s.name or s.id for s in holders)
+            strangers = sorted(pod_tenants - {owner}) if any("pods" in s.roles for s in holders) else []
+            if owner is not None and strangers:
+                violations.append(
+                    ConfigViolation(
+                        "cidr-admits-other-tenants",
+                        f"{policy.kind} {policy.name} {rule.name}: its CIDR overlaps subnet(s) {names}, where pods "
+                        f"of tenant(s) {', '.join(strangers)} get their addresses: the rule admits them",
+                        where,
+                        [owner, *strangers],
+                    )
+                )
+            elif holders:
                 what = " and ".join(sorted({role for s in holders for role in s.roles & {"pods", "nodes"}}))
                 found.append(
                     LoadBalancerFinding(
                         "cidr-admits-pods",
                         "warning",
-                        f"{policy.kind} {policy.name}: its CIDR overlaps subnet(s) "
-                        f"{', '.join(s.name or s.id for s in holders)} that hold {what} of every namespace: the "
-                        "rule admits them too, not only load balancers",
+                        f"{policy.kind} {policy.name} {rule.name}: its CIDR overlaps subnet(s) {names} that hold "
+                        f"{what}: the rule admits them too, not only load balancers",
                         where,
                     )
                 )
@@ -260,12 +281,13 @@ def cidr_admissions(matrix: ConnectivityMatrix, tenant: Tenant) -> list[LoadBala
                         where,
                     )
                 )
-    return found
+    return violations, found
 
 
 def check_load_balancers(
-    matrix: ConnectivityMatrix, tenant: Tenant
+    matrix: ConnectivityMatrix, tenant: Tenant, shared: frozenset[str] = frozenset()
 ) -> tuple[list[ConfigViolation], list[LoadBalancerFinding]]:
+    """`shared`: namespaces the contract shares both ways with every tenant (their pods are no leak)."""
     model = matrix.compiled.load_balancers
     findings = [
         LoadBalancerFinding(d.code, d.severity.value, d.message, d.source) for d in model.diagnostics
@@ -273,5 +295,6 @@ def check_load_balancers(
     for lb in model.balancers:
         findings.extend(takeovers(lb))
     findings += blocked_backends(load_balancer_hops(matrix), matrix)
-    findings += unknown_targets(matrix) + class_bypass(matrix) + cidr_admissions(matrix, tenant)
-    return cross_tenant_groups(model.balancers, tenant), findings
+    cidr_violations, cidr_findings = cidr_admissions(matrix, tenant, shared)
+    findings += unknown_targets(matrix) + class_bypass(matrix) + cidr_findings
+    return cross_tenant_groups(model.balancers, tenant) + cidr_violations, findings
