@@ -59,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("paths", nargs="+", metavar="PATH", help="file, directory (recursive), or - for stdin")
     explain.add_argument(
-        "--from", dest="src", required=True, metavar="A", help="namespace/name of a workload or pod, or an IP address"
+        "--from",
+        dest="src",
+        required=True,
+        metavar="A",
+        help="namespace/name of a workload or pod, an IP address, `internet` (through every internet-facing ALB, "
+        "and directly), or a load balancer `alb:<group>`",
     )
     explain.add_argument("--to", dest="dst", required=True, metavar="B", help="likewise")
     explain.add_argument("--port", metavar="PORT/PROTO", help="e.g. 5432/TCP or ICMP; default: every service")
@@ -198,6 +203,7 @@ def _resolve(matrix, ident: str):
 def run_explain(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from netverify.engine.matrix import Endpoint
     from netverify.report.explain_formats import EXPLAIN_FORMATS, ExplainView
     from netverify.verify.contract import port_spec_service
     from netverify.verify.explain import explain_pair
@@ -207,22 +213,38 @@ def run_explain(args: argparse.Namespace) -> int:
     if analyzed is None:
         return EXIT_INPUT
     matrix, errors = analyzed
+    from netverify.verify.explain_alb import INTERNET, internet_source, load_balancer_paths
+
+    via_balancer = args.src == INTERNET or args.src.startswith("alb:")
     try:
-        src, dst = _resolve(matrix, args.src), _resolve(matrix, args.dst)
+        dst = _resolve(matrix, args.dst)
+        if via_balancer and not dst.is_external:
+            src = internet_source(matrix, dst) if args.src == INTERNET else None
+            paths = load_balancer_paths(matrix, args.src, dst)
+            if args.src != INTERNET and not any(lb.endpoint_id == args.src for lb in
+                                                matrix.compiled.load_balancers.balancers):
+                raise KeyError(f"no load balancer {args.src!r}: expected alb:<IngressGroup or namespace/name>")
+        else:
+            src, paths = _resolve(matrix, args.src), []
     except KeyError as error:
         print(f"netverify: {error.args[0]}", file=sys.stderr)
         return EXIT_INPUT
-    if src.is_external and dst.is_external:
+    if dst.is_external and (src is None or src.is_external):
         print("netverify: at least one of --from/--to must be a pod or workload", file=sys.stderr)
         return EXIT_INPUT
     space = matrix.compiled.services
     atoms = list(range(space.size)) if wanted is None else np.flatnonzero(space.mask(wanted)).tolist()
     kind = lambda e: ("atom", e.atoms[0]) if e.is_external else ("class", e.class_index)  # noqa: E731
-    groups = explain_pair(matrix.compiled, kind(src), kind(dst), atoms)
-    _write(EXPLAIN_FORMATS[args.format](ExplainView(src, dst, groups, space, _color(args))), args.output)
+    groups = explain_pair(matrix.compiled, kind(src), kind(dst), atoms) if src is not None else []
+    if wanted is not None:  # only the ALB paths that carry the asked service
+        paths = [p for p in paths if p.hops and wanted.matches(p.hops[0].protocol, p.hops[0].port, {})]
+    shown = src or Endpoint(args.src, "LoadBalancer")
+    view = ExplainView(shown, dst, groups, space, _color(args), paths)
+    _write(EXPLAIN_FORMATS[args.format](view), args.output)
     if errors:
         return EXIT_INPUT
-    return EXIT_OK if any(g.flow.allowed for g in groups) else EXIT_FOUND
+    allowed = any(g.flow.allowed for g in groups) or any(p.reachable for p in paths)
+    return EXIT_OK if allowed else EXIT_FOUND
 
 
 def main(argv: Sequence[str] | None = None) -> int:

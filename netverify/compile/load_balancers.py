@@ -56,6 +56,7 @@ class LoadBalancerModel:
     bindings: list[TargetGroup] = field(default_factory=list)  # TargetGroupBindings
     diagnostics: list[Diagnostic] = field(default_factory=list)
     legacy: list[Ingress] = field(default_factory=list)  # managed through the legacy class annotation
+    assumed_classes: set[str] = field(default_factory=set)  # IngressClass names taken for the controller's
 
     def report(self, code: str, message: str, where: SourceRef | None) -> None:
         self.diagnostics.append(Diagnostic(Severity.WARNING, message, where, code))
@@ -95,15 +96,17 @@ def classify(cluster: Cluster, ingress: Ingress, model: LoadBalancerModel) -> Me
     if ingress_class is None:
         if name != settings.ingress_class:
             return None
-        model.diagnostics.append(
-            Diagnostic(
-                Severity.INFO,
-                f"Ingress {ingress.id}: IngressClass {name!r} is not in the input; assumed to be the AWS Load "
-                "Balancer Controller's (its Helm chart creates it)",
-                ingress.source,
-                "assumed-ingress-class",
+        if name not in model.assumed_classes:
+            model.assumed_classes.add(name)
+            model.diagnostics.append(
+                Diagnostic(
+                    Severity.INFO,
+                    f"IngressClass {name!r} (used by Ingress {ingress.id} and maybe others) is not in the input; "
+                    "assumed to be the AWS Load Balancer Controller's (its Helm chart creates it)",
+                    ingress.source,
+                    "assumed-ingress-class",
+                )
             )
-        )
         return Membership(ingress, None, False)
     if ingress_class.controller != ALB_CONTROLLER:
         return None

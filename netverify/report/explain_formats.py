@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,7 @@ class ExplainView:
     groups: list[ExplainedGroup]
     space: object  # ServiceSpace
     color: bool = False
+    load_balancer_paths: list = field(default_factory=list)  # LoadBalancerPath: the ALB hops, when asked
 
     def services(self, group: ExplainedGroup) -> ConnSet:
         mask = np.zeros(self.space.size, dtype=bool)  # type: ignore[attr-defined]
@@ -46,6 +47,25 @@ def _side(trace: DirectionTrace | None) -> dict | None:
     return {"allowed": trace.allowed, "decisions": [_decision_json(d) for d in trace.decisions]}
 
 
+def _path_json(path) -> dict:
+    lb = path.balancer
+    return {
+        "load_balancer": lb.endpoint_id,
+        "scheme": lb.scheme,
+        "listen_ports": [port for _, port in lb.listen_ports],
+        "inbound": None if lb.inbound is None else [r.label for r in lb.inbound],
+        "routes": [
+            {"match": r.match, "ingress": r.ingress.id, "file": r.source.file if r.source else None,
+             "line": r.source.line if r.source else None}
+            for r in path.routes
+        ],
+        "target": path.target.label,
+        "hops": [{"purpose": h.purpose, "port": h.port_label, "admitted": h.admitted} for h in path.hops],
+        "reachable": path.reachable,
+        "ingress": [_side(g.flow.ingress) for g in path.traces],
+    }
+
+
 def render_json(view: ExplainView) -> str:
     data = {
         "src": view.src.id,
@@ -60,11 +80,47 @@ def render_json(view: ExplainView) -> str:
             for g in view.groups
         ],
     }
+    if view.load_balancer_paths:
+        data["load_balancers"] = [_path_json(p) for p in view.load_balancer_paths]
     return jsonfmt.dumps(data) + "\n"
+
+
+def _path_text(path, view: ExplainView, green: str, red: str, bold: str, reset: str) -> list[str]:
+    lb = path.balancer
+    verdict = f"{green}REACHABLE{reset}" if path.reachable else f"{red}BLOCKED{reset}"
+    inbound = "unknown (custom security groups)" if lb.inbound is None else ", ".join(r.label for r in lb.inbound)
+    ports = ",".join(str(port) for _, port in lb.listen_ports)
+    lines = [
+        f"{bold}{' -> '.join(dict.fromkeys([view.src.id, lb.endpoint_id, view.dst.id]))}{reset}: {verdict}",
+        f"  frontend: {lb.scheme}, listens TCP {ports}, admits {inbound}",
+    ]
+    for route in path.routes or [None]:
+        if route is None:
+            lines.append(f"  default backend -> {path.target.label}")
+        else:
+            where = f"Ingress {route.ingress.id} at {route.source}"
+            lines.append(f"  route {route.match} of {where} -> {path.target.label}")
+    placed = ", ".join(s.label for s in lb.subnets) or "subnets unknown"
+    for hop, group in zip(path.hops, path.traces or [None] * len(path.hops), strict=False):
+        lines.append(f"  {hop.purpose} port {hop.port_label}: the pod admits the ALB's addresses ({placed}): "
+                     f"{hop.admitted}")
+        if group is not None and group.flow.ingress is not None:
+            lines.extend(f"    {decision.describe()}" for decision in group.flow.ingress.decisions)
+    return lines
 
 
 def render_text(view: ExplainView) -> str:
     green, red, bold, reset = ("\033[32m", "\033[31m", "\033[1m", "\033[0m") if view.color else ("", "", "", "")
+    lines: list[str] = []
+    for path in view.load_balancer_paths:
+        lines += _path_text(path, view, green, red, bold, reset)
+    if view.load_balancer_paths and view.groups:
+        lines.append(f"{bold}direct (no load balancer):{reset}")
+    lines += _groups_text(view, green, red, bold, reset)
+    return "\n".join(lines) + "\n"
+
+
+def _groups_text(view: ExplainView, green: str, red: str, bold: str, reset: str) -> list[str]:
     lines: list[str] = []
     for group in view.groups:
         verdict = f"{green}ALLOWED{reset}" if group.flow.allowed else f"{red}DENIED{reset}"
@@ -78,7 +134,7 @@ def render_text(view: ExplainView) -> str:
                 continue
             lines.append(f"  {label} {endpoint.id}: {'allowed' if trace.allowed else 'denied'}")
             lines.extend(f"    {decision.describe()}" for decision in trace.decisions)
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 EXPLAIN_FORMATS: dict[str, Callable[[ExplainView], str]] = {"text": render_text, "json": render_json}
