@@ -374,3 +374,14 @@ def test_bad_service_port_is_an_error_with_its_line(service, message):
     )
     cluster = load_cluster([doc])
     assert [(e.source.line, message in e.message) for e in cluster.errors] == [(7, True)]
+
+
+def test_custom_security_groups_without_managed_backend_rules_are_reported():
+    from netverify.verify.load_balancer_checks import unmanaged_backend_rules
+
+    opaque = {**PUBLIC, "alb.ingress.kubernetes.io/security-groups": "sg-123"}
+    lb = balancers(analyze(ALB_CLASS, app("a"), ingress("a", annotations=opaque)))[0]
+    [finding] = unmanaged_backend_rules(lb)
+    assert finding.rule == "alb-backend-rules-unmanaged" and finding.source.line > 0
+    managed = {**opaque, "alb.ingress.kubernetes.io/manage-backend-security-group-rules": "true"}
+    assert unmanaged_backend_rules(balancers(analyze(ALB_CLASS, app("a"), ingress("a", annotations=managed)))[0]) == []

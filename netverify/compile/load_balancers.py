@@ -277,6 +277,7 @@ def _build(
         default_target=default_target,
         target_groups=list(all_targets.values()),
         source=members[0].ingress.source,
+        settings=exclusive,
     )
 
 

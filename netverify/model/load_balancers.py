@@ -75,6 +75,7 @@ class LoadBalancer:
     default_target: TargetGroup | None
     target_groups: list[TargetGroup]
     source: SourceRef | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # group-wide annotation values (without prefix)
 
     @property
     def namespaces(self) -> list[str]:

@@ -152,6 +152,25 @@ def blocked_backends(hops: list[Hop], matrix: ConnectivityMatrix) -> list[LoadBa
     return found
 
 
+def unmanaged_backend_rules(lb: LoadBalancer) -> list[LoadBalancerFinding]:
+    """Custom frontend security groups without managed backend rules: nothing opens the node/pod security
+    groups to the ALB, so targets fail health checks (504) unless someone added the rules by hand."""
+    if "security-groups" not in lb.settings or lb.settings.get("manage-backend-security-group-rules") == "true":
+        return []
+    member = next(m for m in lb.members if m.alb("security-groups") is not None)
+    return [
+        LoadBalancerFinding(
+            "alb-backend-rules-unmanaged",
+            "warning",
+            f"ALB {lb.id} uses its own security groups ({lb.settings['security-groups']}) without "
+            "manage-backend-security-group-rules: \"true\"; the controller adds no rule to the node or pod "
+            "security groups, so targets answer only if someone opened them by hand (else 504), and who may "
+            "reach the ALB depends on security group rules netverify cannot see",
+            member.where("security-groups"),
+        )
+    ]
+
+
 def unknown_targets(matrix: ConnectivityMatrix) -> list[LoadBalancerFinding]:
     model = matrix.compiled.load_balancers
     found: list[LoadBalancerFinding] = []
@@ -293,7 +312,7 @@ def check_load_balancers(
         LoadBalancerFinding(d.code, d.severity.value, d.message, d.source) for d in model.diagnostics
     ]
     for lb in model.balancers:
-        findings.extend(takeovers(lb))
+        findings.extend(takeovers(lb) + unmanaged_backend_rules(lb))
     findings += blocked_backends(load_balancer_hops(matrix), matrix)
     cidr_violations, cidr_findings = cidr_admissions(matrix, tenant, shared)
     findings += unknown_targets(matrix) + class_bypass(matrix) + cidr_findings
