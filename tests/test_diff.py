@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from manifests import deployment, namespace, netpol, pod
+from test_engine_vs_reference import clusters
 
 import netverify
+from netverify.model.addresses import IPRange, parse_address
+from netverify.model.services import VALUE_DOMAINS
 from netverify.verify.diff import ConnectivityDiff, diff_matrices
 
 DENY_ALL = {"policyTypes": ["Ingress", "Egress"]}
@@ -212,3 +217,100 @@ def test_order_follows_the_matrix_pod_sources_then_external_sources():
     kinds = [(f.src.is_external, f.dst.is_external) for f in result.flows]
     assert kinds == sorted(kinds)
     assert result.flows[0].src.id == "a/x"
+
+
+# ---- property: the diff is exactly the set difference of the flattened flows ----------------------------
+
+
+def _range_of(endpoint_id: str) -> IPRange:
+    first, last = endpoint_id.split("-")
+    family, start = parse_address(first)
+    return IPRange(family, start, parse_address(last)[1])
+
+
+def _address_grid(ranges: list[IPRange]) -> list[IPRange]:
+    """The ranges cut at every boundary any of them has."""
+    grid = []
+    for family in sorted({r.family for r in ranges}):
+        end = max(r.last for r in ranges if r.family == family)
+        starts = sorted(
+            {r.first for r in ranges if r.family == family} | {r.last + 1 for r in ranges if r.family == family}
+        )
+        starts = [s for s in starts if s <= end]
+        grid += [IPRange(family, s, (starts[i + 1] - 1) if i + 1 < len(starts) else end) for i, s in enumerate(starts)]
+    return grid
+
+
+def _service_cuts(conns) -> dict[int, list[int]]:
+    cuts: dict[int, set[int]] = {p: {lo} for p, (lo, _) in VALUE_DOMAINS.items()}
+    for conn in conns:
+        for protocol, value in conn.protocols().items():
+            if isinstance(value, list):
+                for first, last in value:
+                    cuts[protocol].update((first, last + 1))
+    return {p: sorted(c) for p, c in cuts.items()}
+
+
+def _flatten(conn, cuts: dict[int, list[int]]) -> set[tuple[int, int | None]]:
+    found: set[tuple[int, int | None]] = set()
+    for protocol, value in conn.protocols().items():
+        if isinstance(value, list):
+            found.update((protocol, s) for first, last in value for s in cuts[protocol] if first <= s <= last)
+        else:
+            found.add((protocol, None))
+    return found
+
+
+def _pair_conns(matrix, grid: list[IPRange]):
+    """Every (src, dst, conn) of the matrix with external ends on `grid` segments, asked of the engine."""
+    pods = matrix.workload_endpoints()
+    for src, dst, conn in matrix.connections():
+        if not (src.is_external or dst.is_external):
+            yield src.id, dst.id, conn
+    for segment in grid:
+        external = matrix.find(str(segment).split("-")[0])
+        for pod_endpoint in pods:
+            yield pod_endpoint.id, segment, matrix.conn(pod_endpoint, external)
+            yield segment, pod_endpoint.id, matrix.conn(external, pod_endpoint)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(clusters(), clusters(), st.booleans(), st.sampled_from(["calico", "cilium"]))
+def test_diff_is_the_set_difference_of_flattened_flows(first, second, same_workloads, cni):
+    if same_workloads:  # the common case: the same cluster under other policies
+        second = [o for o in first if o["kind"] != "NetworkPolicy"] + [
+            o for o in second if o["kind"] == "NetworkPolicy"
+        ]
+    old = netverify.analyze(first, cni=cni, pod_cidrs=[])
+    new = netverify.analyze(second, cni=cni, pod_cidrs=[])
+    result = diff_matrices(old, new)
+
+    ranges = [_range_of(e.id) for m in (old, new) for e in m.external_endpoints()]
+    ranges += [_range_of(e.id) for f in result.flows for e in (f.src, f.dst) if e.is_external]
+    grid = _address_grid(ranges)
+    old_pairs, new_pairs = list(_pair_conns(old, grid)), list(_pair_conns(new, grid))
+    cuts = _service_cuts(
+        [c for _, _, c in old_pairs + new_pairs] + [c for f in result.flows for c in (f.before, f.after)]
+    )
+
+    def flows(pairs) -> set:
+        return {(src, dst, *service) for src, dst, conn in pairs for service in _flatten(conn, cuts)}
+
+    def on_grid(endpoint) -> list:
+        if not endpoint.is_external:
+            return [endpoint.id]
+        whole = _range_of(endpoint.id)
+        return [segment for segment in grid if whole.covers(segment)]
+
+    def flattened(changes, part: str) -> set:
+        found = set()
+        for change in changes:
+            for src in on_grid(change.src):
+                for dst in on_grid(change.dst):
+                    found |= {(src, dst, *service) for service in _flatten(getattr(change, part), cuts)}
+        return found
+
+    old_flows, new_flows = flows(old_pairs), flows(new_pairs)
+    assert flattened(result.gained, "gained") == new_flows - old_flows
+    assert flattened(result.lost, "lost") == old_flows - new_flows
+    assert result.is_empty == (old_flows == new_flows)
