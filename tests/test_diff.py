@@ -110,9 +110,11 @@ def test_widened_ports_on_a_connected_pair_are_added_with_what_the_pair_had_befo
     [change] = result.changed
     assert str(change.gained) == "TCP 443" and change.lost.is_empty
     assert result.gained == [change] and result.lost == []
-    assert result.to_json()["added"] == [
+    data = result.to_json()
+    assert data["added"] == [
         {"src": "a/x", "dst": "b/y", "conn": {"TCP": [[443, 443]]}, "before": {"TCP": [[80, 80]]}}
     ]
+    assert (data["stats"]["added"], data["stats"]["removed"], data["stats"]["pairs"]) == (1, 0, 1)
 
 
 def test_port_atoms_of_both_runs_are_compared_on_their_common_boundaries():

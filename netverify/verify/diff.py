@@ -261,15 +261,16 @@ def diff_matrices(old: ConnectivityMatrix, new: ConnectivityMatrix, per_pod: boo
                     record((1, x, i), external, endpoints[i], ingress_before[a, x], ingress_after[a, x])
 
     found.sort(key=lambda item: item[0])
-    stats = {
-        "added": sum(1 for _, f in found if f.kind == "added"),
-        "removed": sum(1 for _, f in found if f.kind == "removed"),
-        "changed": sum(1 for _, f in found if f.kind == "changed"),
+    flows = tuple(f for _, f in found)
+    stats = {  # counts of the `added` and `removed` lists of to_json, and of pairs that changed at all
+        "added": sum(1 for f in flows if not f.gained.is_empty),
+        "removed": sum(1 for f in flows if not f.lost.is_empty),
+        "pairs": len(flows),
         "old": _run_stats(old, per_pod),
         "new": _run_stats(new, per_pod),
     }
     return ConnectivityDiff(
-        flows=tuple(f for _, f in found),
+        flows=flows,
         endpoints_added=tuple(e for e in endpoints if e.id not in old_endpoints),
         endpoints_removed=tuple(e for e in endpoints if e.id not in new_endpoints),
         stats=stats,
