@@ -154,13 +154,15 @@ def translate(words: np.ndarray, target: ServiceSpace, index: np.ndarray | None)
         return words
     leading = words.shape[:-1]
     flat = np.ascontiguousarray(words.reshape(-1, words.shape[-1]))
-    out = np.zeros((flat.shape[0], target.words * 64), dtype=bool)
+    out = np.empty((flat.shape[0], target.words), dtype=np.uint64)
+    bits = np.zeros((min(TRANSLATE_CHUNK, flat.shape[0]), target.words * 64), dtype=bool)
     for start in range(0, flat.shape[0], TRANSLATE_CHUNK):
         chunk = flat[start : start + TRANSLATE_CHUNK]
-        bits = np.unpackbits(chunk.view(np.uint8), axis=1, bitorder="little").astype(bool)
-        out[start : start + len(chunk), : target.size] = bits[:, index]
-    packed = np.packbits(out, axis=1, bitorder="little")
-    return packed.view(np.uint64).reshape(*leading, target.words)
+        source_bits = np.unpackbits(chunk.view(np.uint8), axis=1, bitorder="little")
+        bits[: len(chunk), : target.size] = source_bits[:, index]
+        packed = np.packbits(bits[: len(chunk)], axis=1, bitorder="little")
+        out[start : start + len(chunk)] = packed.view(np.uint64)
+    return out.reshape(*leading, target.words)
 
 
 # ---- the common address grid -------------------------------------------------------------------------
