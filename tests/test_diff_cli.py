@@ -89,7 +89,7 @@ def repo(tmp_path_factory) -> Path:
     shutil.copytree(MULTI_TENANT, root / "policies")
     (root / "README.md").write_text("a policy repository\n")
     (root / ".github").mkdir()
-    (root / ".github" / "ci.yaml").write_text("on: push\njobs: {}\n")  # hidden: never read as a manifest
+    (root / ".github" / "ci.yaml").write_text("jobs: [broken\n")  # hidden: never read (it would be an error)
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "clean multi-tenant setup")
     git(root, "tag", "clean")
@@ -309,3 +309,14 @@ def test_per_pod_lists_replicas(repo):
     db = sorted({dst for _, dst in pairs})
     assert all(s.startswith("tenant-b/web-") for s in web) and db == ["tenant-a/db-0", "tenant-a/db-1"]
     assert len(pairs) == len(web) * len(db)
+
+
+def test_symbolic_links_in_a_revision_are_reported_not_followed(tmp_path):
+    shutil.copytree(MULTI_TENANT, tmp_path / "policies")
+    (tmp_path / "policies" / "alias.yaml").symlink_to("tenant-a.yaml")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    result = run(tmp_path, "HEAD", "HEAD")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "policies/alias.yaml: warning: symbolic link in a git revision is not followed" in result.stderr
