@@ -111,9 +111,7 @@ def test_widened_ports_on_a_connected_pair_are_added_with_what_the_pair_had_befo
     assert str(change.gained) == "TCP 443" and change.lost.is_empty
     assert result.gained == [change] and result.lost == []
     data = result.to_json()
-    assert data["added"] == [
-        {"src": "a/x", "dst": "b/y", "conn": {"TCP": [[443, 443]]}, "before": {"TCP": [[80, 80]]}}
-    ]
+    assert data["added"] == [{"src": "a/x", "dst": "b/y", "conn": {"TCP": [[443, 443]]}, "before": {"TCP": [[80, 80]]}}]
     assert (data["stats"]["added"], data["stats"]["removed"], data["stats"]["pairs"]) == (1, 0, 1)
 
 
@@ -172,6 +170,15 @@ def test_external_ranges_that_changed_differently_are_not_merged():
         ("a/x", "192.168.0.0-192.168.0.127", "TCP 80"),
         ("a/x", "192.168.0.128-192.168.0.255", "TCP 443"),
     ]
+
+
+def test_ipv6_flow_shows_when_only_the_new_run_mentions_ipv6():
+    """The old run lists no IPv6 at all; the new one opens fd00::/8: that range is added, and IPv4 and IPv6
+    ranges are never merged into one."""
+    new = base() + [allow_egress("a", "v6", [{"ipBlock": {"cidr": "fd00::/8"}}, {"ipBlock": {"cidr": "0.0.0.0/0"}}])]
+    result = diff(base(), new)
+    destinations = [f.dst.id for f in result.added]
+    assert destinations == ["0.0.0.0-255.255.255.255", "fd00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]
 
 
 def test_added_workload_brings_its_flows_as_added():

@@ -286,6 +286,8 @@ def test_path_missing_from_one_revision_compares_as_empty_with_a_warning(repo):
     assert result.returncode == 1, result.stdout + result.stderr
     assert LEAK_LINE in result.stdout
     assert "policies/leak.yaml: warning: no such path in old: HEAD~1" in result.stderr
+    quiet = run(repo, "HEAD~1", "HEAD", "--quiet", "--", *files)
+    assert quiet.returncode == 1 and quiet.stderr == ""
 
 
 def test_missing_directory_side_exits_2(tmp_path):
