@@ -71,6 +71,30 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--format", "-f", choices=("text", "json"), default="text")
     _add_common(explain)
     explain.set_defaults(handler=run_explain)
+
+    diff = commands.add_parser(
+        "diff",
+        help="flows added and removed between two versions (paths or git revisions)",
+        description="Compare the connectivity of OLD and NEW, each a file, a directory, a git revision of the "
+        "repository here (HEAD~1, origin/main, a tag, a sha; read without touching the working tree) or WORKTREE. "
+        "An existing path wins over a revision of the same name. Exit 0 when connectivity is the same, 1 when "
+        "it changed (see --fail-on), 2 on bad input or usage.",
+    )
+    diff.add_argument("old", metavar="OLD", help="file, directory, git revision, or WORKTREE")
+    diff.add_argument("new", metavar="NEW", help="likewise")
+    diff.add_argument(
+        "paths", nargs="*", metavar="PATH", help="after --: files and directories inside both sides (default: all)"
+    )
+    diff.add_argument(
+        "--fail-on",
+        choices=("added", "removed", "any"),
+        default="any",
+        help="exit 1 only for flows added (a gate that allows tightening), removed, or either (default)",
+    )
+    diff.add_argument("--format", "-f", choices=("text", "json", "md"), default="text")
+    diff.add_argument("--per-pod", action="store_true", help="list pods instead of workloads")
+    _add_common(diff)
+    diff.set_defaults(handler=run_diff)
     return parser
 
 
@@ -247,9 +271,78 @@ def run_explain(args: argparse.Namespace) -> int:
     return EXIT_OK if allowed else EXIT_FOUND
 
 
+def _print_side_diagnostics(loaded, quiet: bool) -> int:
+    """Each side's problems tagged with the side; one found identically on both sides is said once."""
+    from netverify.model.diagnostics import Severity
+
+    old, new = ([str(d) for d in side.cluster.diagnostics] for side in loaded)
+    errors = 0
+    for side, other in zip(loaded, (new, old), strict=True):
+        for diagnostic in side.cluster.diagnostics:
+            both = str(diagnostic) in other
+            if both and side is loaded[1]:
+                continue
+            where = "old and new" if both else side.side.label
+            if diagnostic.severity is Severity.ERROR:
+                errors += 1
+                print(f"{diagnostic} [{where}]", file=sys.stderr)
+            elif not quiet and diagnostic.severity is Severity.WARNING:
+                print(f"{diagnostic} [{where}]", file=sys.stderr)
+    return errors
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from netverify.load.revisions import SideError, load_side, resolve_side
+    from netverify.pipeline import analyze_cluster
+    from netverify.report.diff_formats import DIFF_FORMATS, DiffView
+    from netverify.report.progress import ProgressBar
+    from netverify.verify.diff import diff_matrices
+
+    try:
+        sides = [resolve_side("old", args.old), resolve_side("new", args.new)]
+        loaded = [load_side(side, args.paths) for side in sides]
+    except SideError as error:
+        print(f"netverify: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    for path in args.paths:
+        missing = [side.side.label for side in loaded if path in side.missing]
+        if len(missing) == 2:
+            print(f"netverify: {path}: no such path in {args.old} nor in {args.new}", file=sys.stderr)
+            return EXIT_INPUT
+        if missing and not args.quiet:
+            print(f"{path}: warning: no such path in {missing[0]}; compared as empty", file=sys.stderr)
+    errors = _print_side_diagnostics(loaded, args.quiet)
+    matrices = []
+    for side in loaded:
+        bar = ProgressBar(f"computing {side.side.role}", enabled=False if args.quiet else None)
+        try:
+            matrices.append(analyze_cluster(side.cluster, args.cni, progress=bar, pod_cidrs=_pod_cidrs(args)))
+        finally:
+            bar.close()
+    result = diff_matrices(*matrices, per_pod=args.per_pod)
+    view = DiffView(result, loaded[0].side.label, loaded[1].side.label, _color(args))
+    _write(DIFF_FORMATS[args.format](view), args.output)
+    if errors:
+        return EXIT_INPUT
+    failing = {"any": result.flows, "added": result.gained, "removed": result.lost}[args.fail_on]
+    return EXIT_FOUND if failing else EXIT_OK
+
+
+def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """`diff OLD NEW --fail-on added -- PATH...`: argparse fills the PATH positional before it reaches the
+    options, so what follows `--` is taken off first and handed to diff as its paths."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["diff"] and "--" in argv:
+        cut = argv.index("--")
+        args = parser.parse_args(argv[:cut])
+        args.paths = [*args.paths, *argv[cut + 1 :]]
+        return args
+    return parser.parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(parser, argv)
     try:
         return args.handler(args)
     except KeyboardInterrupt:

@@ -112,6 +112,16 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
     return docs, diags
 
 
+def read_blob(raw: bytes, name: str) -> tuple[list[Document], list[Diagnostic]]:
+    """File content that does not come from the file system (a git blob), held to the same limits as a file."""
+    if len(raw) > MAX_FILE_BYTES:
+        return [], [_error(_TOO_BIG, SourceRef(name, 0))]
+    text = _decode(raw)
+    if text is None:
+        return [], [_error(_NOT_TEXT, SourceRef(name, 0))]
+    return read_text(text, name)
+
+
 def type_name(value: Any) -> str:
     """How a YAML value reads to a user ("a list", "an integer"), for messages."""
     if value is None:
