@@ -120,6 +120,11 @@ def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster
     if isinstance(sources, (str, dict)):
         sources = [sources]
     documents, diagnostics = read_sources(list(sources), stdin=stdin)
+    return build_cluster(documents, diagnostics)
+
+
+def build_cluster(documents: Iterable[Document], diagnostics: Iterable[Diagnostic] = ()) -> Cluster:
+    """Documents already read -> one model; the notebook API rebuilds from edited documents this way."""
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)
     load_documents(documents, builder)
