@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "analyze"]
+__all__ = ["__version__", "analyze", "load"]
 
 
 def analyze(*sources, cni: str = "generic", pod_cidrs=None):
@@ -21,3 +21,11 @@ def analyze(*sources, cni: str = "generic", pod_cidrs=None):
     from netverify.pipeline import analyze as _analyze
 
     return _analyze(*sources, cni=cni, pod_cidrs=pod_cidrs)
+
+
+def load(*sources, cni: str = "generic", pod_cidrs=None):
+    """Load manifests for exploring in a notebook: a `LoadedCluster` with `matrix()`, `explain()`,
+    `check()`, `graph()` and `with_changes()`. Sources are paths, YAML strings, dicts or lists of dicts."""
+    from netverify.notebook.cluster import load as _load
+
+    return _load(*sources, cni=cni, pod_cidrs=pod_cidrs)
