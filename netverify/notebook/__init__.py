@@ -7,6 +7,7 @@ Everything here answers from the same model and engine the CLI uses; pandas and 
 from __future__ import annotations
 
 from netverify.notebook.cluster import InputProblemError, LoadedCluster, load
+from netverify.notebook.diff_report import DiffReport, diff
 from netverify.notebook.optional import MissingExtraError
 
-__all__ = ["InputProblemError", "LoadedCluster", "MissingExtraError", "load"]
+__all__ = ["DiffReport", "InputProblemError", "LoadedCluster", "MissingExtraError", "diff", "load"]

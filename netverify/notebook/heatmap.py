@@ -21,6 +21,7 @@ EXTERNAL_GROUP = "(external)"
 HOSTS_GROUP = "(host endpoints)"
 NONE, SOME, ALL = 0, 1, 2  # workload-level cell values
 _LEVEL_COLORS = ("#ffffff", "#f4a261", "#b2182b")
+_NOT_APPLICABLE = "#d0d0d0"
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,12 @@ class Heatmap:
         if grid.level == "namespace":
             share = np.divide(grid.values, grid.pairs, out=np.zeros(grid.values.shape), where=grid.pairs > 0)
             shown = np.ma.masked_where(grid.values == 0, share)
-            cmap = plt.get_cmap("YlOrRd").copy()
+            # the palest yellow of YlOrRd is hard to tell from white: start where one pair in ten is visible
+            cmap = ListedColormap(plt.get_cmap("YlOrRd")(np.linspace(0.18, 1.0, 256)))
             cmap.set_bad("#ffffff")
             image = ax.imshow(shown, cmap=cmap, vmin=0.0, vmax=1.0, aspect="equal", interpolation="nearest")
             bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
-            bar.set_label("share of workload pairs with allowed traffic\n(white: none)", fontsize=9)
+            bar.set_label("share of workload pairs with allowed traffic\n(white: none; grey: n/a)", fontsize=9)
             bar.ax.tick_params(labelsize=8)
             if max(n_rows, n_cols) <= 25:
                 for i, j in zip(*np.nonzero(grid.values), strict=True):
@@ -173,18 +175,26 @@ class Heatmap:
             norm = BoundaryNorm([-0.5, 0.5, 1.5, 2.5], cmap.N)
             ax.imshow(grid.values, cmap=cmap, norm=norm, aspect="equal", interpolation="nearest")
             some = "some of the port's range" if grid.port else "some services"
-            ax.legend(
+            fig.legend(
                 handles=[
                     Patch(facecolor=_LEVEL_COLORS[ALL], edgecolor="#999", label="all" if not grid.port else "allowed"),
                     Patch(facecolor=_LEVEL_COLORS[SOME], edgecolor="#999", label=some),
                     Patch(facecolor=_LEVEL_COLORS[NONE], edgecolor="#999", label="nothing"),
+                    Patch(facecolor=_NOT_APPLICABLE, edgecolor="#999", label="n/a (itself, address\nto address)"),
                 ],
-                loc="upper left",
-                bbox_to_anchor=(1.01, 1.0),
+                loc="outside right upper",
                 fontsize=8,
                 title="allowed",
                 title_fontsize=8,
                 frameon=False,
+            )
+        not_applicable = grid.pairs == 0  # an endpoint to itself, an address to an address
+        if not_applicable.any():
+            ax.imshow(
+                np.ma.masked_where(~not_applicable, not_applicable),
+                cmap=ListedColormap([_NOT_APPLICABLE]),
+                aspect="equal",
+                interpolation="nearest",
             )
         ax.set_xticks(range(n_cols), grid.columns, rotation=90, fontsize=font)
         ax.set_yticks(range(n_rows), grid.rows, fontsize=font)
@@ -204,7 +214,7 @@ class Heatmap:
         fig = self.figure()
         try:
             buffer = io.BytesIO()
-            fig.savefig(buffer, format="png")
+            fig.savefig(buffer, format="png", bbox_inches="tight", pad_inches=0.15)
             return buffer.getvalue()
         finally:
             plt.close(fig)
