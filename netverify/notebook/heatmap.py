@@ -159,8 +159,7 @@ class Heatmap:
             share = np.divide(grid.values, grid.pairs, out=np.zeros(grid.values.shape), where=grid.pairs > 0)
             shown = np.ma.masked_where(grid.values == 0, share)
             # the palest yellow of YlOrRd is hard to tell from white: start where one pair in ten is visible
-            cmap = ListedColormap(plt.get_cmap("YlOrRd")(np.linspace(0.18, 1.0, 256)))
-            cmap.set_bad("#ffffff")
+            cmap = ListedColormap(plt.get_cmap("YlOrRd")(np.linspace(0.18, 1.0, 256))).with_extremes(bad="#ffffff")
             image = ax.imshow(shown, cmap=cmap, vmin=0.0, vmax=1.0, aspect="equal", interpolation="nearest")
             bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
             bar.set_label("share of workload pairs with allowed traffic\n(white: none; grey: n/a)", fontsize=9)

@@ -33,14 +33,20 @@ def _ranges_text(ranges: list[tuple[int, int]]) -> str:
 
 
 def _icmp_text(ranges: list[tuple[int, int]]) -> str:
-    """ICMP values are `type * 256 + code`: "type 8" (every code) or "type 3 code 1-3"."""
-    parts = []
+    """ICMP values are `type * 256 + code`: whole types as ranges ("type 0-7,9-255"), then partial ones
+    with their codes ("type 3 code 1-3")."""
+    whole: list[tuple[int, int]] = []
+    partial: list[str] = []
     for first, last in ranges:
         for icmp_type in range(first // 256, last // 256 + 1):
-            lo, hi = max(first, icmp_type * 256) % 256, min(last, icmp_type * 256 + 255) - icmp_type * 256
-            codes = "" if (lo, hi) == (0, 255) else f" code {lo}" if lo == hi else f" code {lo}-{hi}"
-            parts.append(f"type {icmp_type}{codes}")
-    return ", ".join(parts)
+            lo, hi = max(first, icmp_type * 256) - icmp_type * 256, min(last, icmp_type * 256 + 255) - icmp_type * 256
+            if (lo, hi) != (0, 255):
+                partial.append(f"type {icmp_type} code {lo}" + (f"-{hi}" if hi != lo else ""))
+            elif whole and whole[-1][1] + 1 == icmp_type:
+                whole[-1] = (whole[-1][0], icmp_type)
+            else:
+                whole.append((icmp_type, icmp_type))
+    return ", ".join(([f"type {_ranges_text(whole)}"] if whole else []) + partial)
 
 
 def protocol_rows(conn: ConnSet) -> list[tuple[str, str]]:
