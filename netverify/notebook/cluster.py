@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from netverify.engine.matrix import Endpoint
 from netverify.load.changes import apply_changes
 from netverify.load.cluster_loader import build_cluster
 from netverify.load.documents import Document
@@ -116,7 +117,7 @@ class LoadedCluster:
     def matrix(self) -> Reachability:
         return self._analyze()
 
-    def explain(self, src: str, dst: str, port: str | None = None) -> Explanation:
+    def explain(self, src: str | Endpoint, dst: str | Endpoint, port: str | None = None) -> Explanation:
         """Why traffic from src to dst ("namespace/name" of a workload or pod, a pod of a workload such as
         "shop/web-0", or an IP) is allowed or denied on `port` ("5432/TCP", "ICMP"; default: every service)."""
         from netverify.notebook.explanation import Explanation, requested_atoms
@@ -132,14 +133,23 @@ class LoadedCluster:
         return Explanation(ends[0], ends[1], groups, engine.compiled.services, requested)
 
     @staticmethod
-    def _endpoint(engine, ident: str):
-        try:
-            return engine.find(ident)
-        except KeyError:
+    def _endpoint(engine, ident):
+        """An Endpoint of the matrix, an id as the matrix and frame() print it (an address range
+        "first-last" included), a pod of a workload, or an IP."""
+        if isinstance(ident, Endpoint):
+            return ident
+        for per_pod in (False, True):
             try:
-                return engine.find(ident, per_pod=True)
+                return engine.find(ident, per_pod)
             except KeyError as error:
-                raise InputProblemError(error.args[0]) from None
+                problem = error.args[0]
+        first, dash, _ = str(ident).partition("-")
+        if dash and "/" not in first:
+            try:
+                return engine.find(first)
+            except KeyError:
+                pass
+        raise InputProblemError(problem)
 
     def contract(self, contract: str | dict | None = None) -> Contract:
         """A contract from a path, YAML text or dict (None: every namespace its own tenant)."""
