@@ -181,7 +181,7 @@ class Heatmap:
                     Patch(facecolor=_LEVEL_COLORS[NONE], edgecolor="#999", label="nothing"),
                     Patch(facecolor=_NOT_APPLICABLE, edgecolor="#999", label="n/a (itself, address\nto address)"),
                 ],
-                loc="outside right upper",
+                loc="outside right center",
                 fontsize=8,
                 title="allowed",
                 title_fontsize=8,
