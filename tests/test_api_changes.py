@@ -39,9 +39,7 @@ def test_with_changes_equals_loading_the_edited_files(cluster, tmp_path):
     (edited / "tenants" / "analytics" / "reporting.yaml").write_text(REPORTING_EGRESS)
     (edited / "cluster" / "default-deny.yaml").unlink()  # and one removal
     from_files = nv.load(str(edited), cni="calico")
-    in_memory = cluster.with_changes(
-        add=[LEAKY_INGRESS, REPORTING_EGRESS], remove=["GlobalNetworkPolicy/default-deny"]
-    )
+    in_memory = cluster.with_changes(add=[LEAKY_INGRESS, REPORTING_EGRESS], remove=["GlobalNetworkPolicy/default-deny"])
     assert _flows(in_memory) == _flows(from_files)
     assert not nv.diff(from_files, in_memory)
 

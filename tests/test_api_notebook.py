@@ -69,9 +69,10 @@ def test_heatmap_is_shown_as_an_image(executed):
 def test_leak_is_found_and_explained(executed):
     shown = {source: outputs for source, outputs in _outputs(executed)}
     check = next(o for s, o in shown.items() if s.startswith("report = proposed.check()"))
-    assert "VIOLATION cross-tenant-flow: analytics/api (analytics) -> shop/db (shop): TCP 5432" in check[0]["data"][
-        "text/plain"
-    ]
+    assert (
+        "VIOLATION cross-tenant-flow: analytics/api (analytics) -> shop/db (shop): TCP 5432"
+        in check[0]["data"]["text/plain"]
+    )
     explain = next(o for s, o in shown.items() if s.startswith('proposed.explain("analytics/api"'))
     text = explain[0]["data"]["text/plain"]
     assert text.splitlines()[0] == "analytics/api -> shop/db  TCP 5432: ALLOWED"

@@ -77,8 +77,12 @@ class CheckReport:
             )
         if result.findings:
             rows = (
-                (html.text(f.severity), html.text(f.rule), html.text(f"{f.file}:{f.line}" if f.file else ""),
-                 html.text(f.message))
+                (
+                    html.text(f.severity),
+                    html.text(f.rule),
+                    html.text(f"{f.file}:{f.line}" if f.file else ""),
+                    html.text(f.message),
+                )
                 for f in result.findings
             )
             body += html.section("Findings", html.table(["severity", "rule", "where", "message"], rows))

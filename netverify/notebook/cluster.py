@@ -220,8 +220,13 @@ class LoadedCluster:
         shown = [d for d in model.diagnostics if d.severity is not Severity.INFO]
         if shown:
             rows = (
-                (html.verdict(False, d.severity.value) if d.severity is Severity.ERROR else html.text(d.severity.value),
-                 f"<code>{html.text(d.source or '')}</code>", html.text(d.message))
+                (
+                    html.verdict(False, d.severity.value)
+                    if d.severity is Severity.ERROR
+                    else html.text(d.severity.value),
+                    f"<code>{html.text(d.source or '')}</code>",
+                    html.text(d.message),
+                )
                 for d in shown
             )
             body += html.section("Diagnostics", html.table(["severity", "where", "message"], rows))

@@ -167,8 +167,15 @@ class Heatmap:
             if max(n_rows, n_cols) <= 25:
                 for i, j in zip(*np.nonzero(grid.values), strict=True):
                     dark = share[i, j] > 0.6
-                    ax.text(j, i, str(grid.values[i, j]), ha="center", va="center", fontsize=7,
-                            color="white" if dark else "black")
+                    ax.text(
+                        j,
+                        i,
+                        str(grid.values[i, j]),
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if dark else "black",
+                    )
         else:
             cmap = ListedColormap(_LEVEL_COLORS)
             norm = BoundaryNorm([-0.5, 0.5, 1.5, 2.5], cmap.N)

@@ -179,8 +179,6 @@ class Reachability:
         except MissingExtraError:
             picture = b""
         image = html.png_image(picture, "namespace heatmap") if picture else ""
-        rows = (
-            (html.text(src.id), html.text(dst.id), html.text(conn)) for src, dst, conn in self.engine.connections()
-        )
+        rows = ((html.text(src.id), html.text(dst.id), html.text(conn)) for src, dst, conn in self.engine.connections())
         table = html.table(["source", "destination", "allowed"], rows, len(self))
         return html.card("Reachability", html.text(self.summary()), image + table)
