@@ -84,3 +84,9 @@ def test_explanation_html(leaky):
     page = leaky.explain("analytics/api", "shop/db", "5432/TCP")._repr_html_()
     assert "ALLOWED" in page and "reporting-to-shop-db" in page and "&lt;add[1]&gt;:11:7" in page
     assert "<script" not in page
+
+
+def test_icmp_request_is_labelled_by_type_not_by_value_range(leaky):
+    explanation = leaky.explain("shop/web", "shop/api", "ICMP")
+    assert [(explanation.services(g), g.flow.allowed) for g in explanation.groups] == [("ICMP", True)]
+    assert explanation.allowed == leaky.matrix().allowed("shop/web", "shop/api", "ICMP")

@@ -7,7 +7,7 @@ import numpy as np
 from netverify.compile.service_atoms import ServiceSpace
 from netverify.engine.connset import ConnSet
 from netverify.engine.matrix import Endpoint
-from netverify.model.services import VALUE_DOMAINS, protocol_name
+from netverify.model.services import ICMP_PROTOCOLS, VALUE_DOMAINS, protocol_name
 from netverify.notebook import html
 from netverify.verify.contract import parse_port_spec
 from netverify.verify.explain import Decision, DirectionTrace, ExplainedGroup
@@ -55,7 +55,7 @@ class Explanation:
 
     def services(self, group: ExplainedGroup) -> str:
         """What the group covers, clipped to the requested port range."""
-        if self.requested is None:
+        if self.requested is None or self.requested[0] in ICMP_PROTOCOLS:  # ICMP atoms are never clipped
             mask = np.zeros(self.space.size, dtype=bool)
             mask[group.atoms] = True
             return str(ConnSet(self.space.pack(mask), self.space))
