@@ -109,16 +109,21 @@ def heatmap_grid(
         np.fill_diagonal(pairs, 0)
         pairs[len(pods) :, len(pods) :] = 0  # address to address is not modelled
         return HeatmapGrid(level, labels, labels, grid, pairs, port)
+    # the matrix lists endpoints by namespace, then host endpoints, then addresses: groups are contiguous
     groups = [_group_of(e) for e in everything]
-    order = sorted(set(groups), key=lambda g: (g in (HOSTS_GROUP, EXTERNAL_GROUP), g == EXTERNAL_GROUP, g))
-    index = {g: i for i, g in enumerate(order)}
-    member = np.zeros((len(everything), len(order)), dtype=np.int64)
-    member[np.arange(len(everything)), [index[g] for g in groups]] = 1
-    counts = member.T @ (grid > NONE).astype(np.int64) @ member
-    possible = np.ones_like(grid, dtype=np.int64)
-    np.fill_diagonal(possible, 0)
-    possible[len(pods) :, len(pods) :] = 0
-    return HeatmapGrid(level, order, order, counts, member.T @ possible @ member, port)
+    if not groups:
+        return HeatmapGrid(level, [], [], np.zeros((0, 0), np.int64), np.zeros((0, 0), np.int64), port)
+    starts = [i for i in range(len(groups)) if i == 0 or groups[i] != groups[i - 1]]
+    order = [groups[i] for i in starts]
+    assert len(set(order)) == len(order), "endpoints of one group must be contiguous"
+    allowed = grid > NONE
+    counts = np.add.reduceat(np.add.reduceat(allowed, starts, axis=0, dtype=np.int64), starts, axis=1)
+    sizes = np.diff([*starts, len(groups)])
+    pairs = np.outer(sizes, sizes)
+    pairs[np.diag_indices(len(order))] -= sizes  # an endpoint to itself
+    if order and order[-1] == EXTERNAL_GROUP:
+        pairs[-1, -1] = 0  # address to address is not modelled
+    return HeatmapGrid(level, order, order, counts, pairs, port)
 
 
 class Heatmap:
