@@ -184,3 +184,10 @@ def test_matrix_displays(matrix):
     assert "analytics/api => shop/db : TCP 5432" in text
     page = matrix._repr_html_()
     assert "data:image/png;base64," in page and "analytics/api" in page and "<script" not in page
+
+
+def test_heatmap_of_an_empty_input_draws_without_error():
+    heatmap = nv.load([]).matrix().heatmap(external=False)
+    assert heatmap.grid.rows == [] and heatmap.grid.values.shape == (0, 0)
+    assert heatmap.png().startswith(PNG_SIGNATURE)
+    assert nv.load([]).matrix().heatmap().png().startswith(PNG_SIGNATURE)

@@ -160,6 +160,11 @@ class Heatmap:
         width = max(6.0, n_cols * cell + label_room + 2.2)
         height = max(4.0, n_rows * cell + label_room + 1.0)
         fig, ax = plt.subplots(figsize=(width, height), dpi=100, layout="constrained")
+        if not n_rows:
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "no endpoints", ha="center", va="center", fontsize=11)
+            ax.set_title(self.title, fontsize=11, loc="left")
+            return fig
         if grid.level == "namespace":
             share = np.divide(grid.values, grid.pairs, out=np.zeros(grid.values.shape), where=grid.pairs > 0)
             shown = np.ma.masked_where(grid.values == 0, share)
