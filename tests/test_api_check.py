@@ -100,3 +100,13 @@ def test_input_errors_make_the_check_unprovable(tmp_path):
     report = nv.load(POLICIES, str(tmp_path / "bad.yaml"), cni="calico").check()
     assert not report.ok and not report.violations
     assert "input errors" in repr(report) and "bad.yaml" in report._repr_html_()
+
+
+def test_report_heatmap_outlines_the_violations(leaky, clean):
+    report = leaky.check()
+    heatmap = report.heatmap()
+    assert heatmap.marked == [("analytics", "shop")]
+    assert "outlined: 1 with violations" in heatmap.title
+    assert heatmap.png().startswith(b"\x89PNG")
+    assert report.heatmap(level="workload").marked == [("analytics/api", "shop/db")]
+    assert clean.check().heatmap().marked == []

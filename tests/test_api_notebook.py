@@ -60,7 +60,7 @@ def test_heatmap_is_shown_as_an_image(executed):
         for output in outputs
         if "data" in output
     ]
-    assert len(images) == 3
+    assert len(images) == 4
     import base64
 
     assert all(base64.b64decode(image).startswith(b"\x89PNG\r\n\x1a\n") for image in images)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from netverify.notebook import html
+from netverify.notebook.heatmap import Heatmap
 from netverify.notebook.optional import require
 from netverify.report.check_formats import CheckView, render_text
 from netverify.verify.isolation import CheckResult, Finding, Violation
+
+if TYPE_CHECKING:
+    from netverify.notebook.reachability import Reachability
 
 
 class CheckReport:
     """`ok` when no flow crosses tenants beyond what the contract declares and the input had no errors."""
 
-    def __init__(self, result: CheckResult):
+    def __init__(self, result: CheckResult, reachability: Reachability | None = None):
         self.result = result
+        self.reachability = reachability  # the matrix the check ran on, for heatmap()
 
     @property
     def ok(self) -> bool:
@@ -43,6 +51,17 @@ class CheckReport:
             for v in self.violations
         ]
         return pd.DataFrame.from_records(rows, columns=columns)
+
+    def heatmap(self, level: str = "namespace", namespace: str | Sequence[str] | None = None) -> Heatmap:
+        """The matrix's heatmap with the cells that hold violations outlined, so a single leaked pair
+        stands out among thousands of allowed ones."""
+        if self.reachability is None:
+            raise ValueError("this report was made without its matrix; use cluster.check() to get one")
+        if level == "namespace":
+            cells = {(v.src.namespace, v.dst.namespace) for v in self.violations}
+        else:
+            cells = {(v.src.id, v.dst.id) for v in self.violations}
+        return Heatmap(self.reachability.heatmap(level, namespace).grid, cells)
 
     def __repr__(self) -> str:
         return render_text(CheckView(self.result)).rstrip("\n")

@@ -168,7 +168,7 @@ class LoadedCluster:
 
         loaded = self.contract(contract)
         reachability = self._analyze(tuple(contract_services(loaded)))
-        return CheckReport(check_isolation(reachability.engine, loaded))
+        return CheckReport(check_isolation(reachability.engine, loaded), reachability)
 
     def graph(self, contract: str | dict | None = None, per_pod: bool = False) -> networkx.DiGraph:
         """Endpoints as nodes (kind, namespace, tenant by `contract`), allowed flows as edges (conn)."""

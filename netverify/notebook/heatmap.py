@@ -7,7 +7,7 @@ The grid is counted with numpy over the engine's class-level bit matrices (never
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,14 +129,17 @@ def heatmap_grid(
 class Heatmap:
     """A drawn heatmap: displays as a PNG in a notebook; `.frame()` gives its numbers, `.save()` a file."""
 
-    def __init__(self, grid: HeatmapGrid):
+    def __init__(self, grid: HeatmapGrid, marked: Iterable[tuple[str, str]] = ()):
         self.grid = grid
+        # (row, column) labels outlined in black, e.g. the cells holding contract violations
+        self.marked = sorted({cell for cell in marked if cell[0] in grid.rows and cell[1] in grid.columns})
 
     @property
     def title(self) -> str:
         what = "namespaces" if self.grid.level == "namespace" else "workloads"
         on = f" on {self.grid.port}" if self.grid.port else ""
-        return f"Allowed traffic between {what}{on}"
+        marked = f" (outlined: {len(self.marked)} with violations)" if self.marked else ""
+        return f"Allowed traffic between {what}{on}{marked}"
 
     def frame(self):
         """The grid as a pandas DataFrame (source rows, destination columns)."""
@@ -149,7 +152,7 @@ class Heatmap:
         """A matplotlib Figure: sized to the number of labels so every label stays readable."""
         plt = pyplot()
         from matplotlib.colors import BoundaryNorm, ListedColormap
-        from matplotlib.patches import Patch
+        from matplotlib.patches import Patch, Rectangle
 
         grid = self.grid
         n_rows, n_cols = len(grid.rows), len(grid.columns)
@@ -222,6 +225,9 @@ class Heatmap:
         ax.xaxis.tick_top()
         ax.set_xlabel("destination", fontsize=9)
         ax.set_ylabel("source", fontsize=9)
+        for row, column in self.marked:
+            i, j = grid.rows.index(row), grid.columns.index(column)
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.0))
         ax.set_title(self.title, fontsize=11, loc="left")
         return fig
 
