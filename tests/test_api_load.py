@@ -116,3 +116,9 @@ def test_cluster_displays():
     assert text.startswith("<LoadedCluster: 4 namespaces, 10 workloads/pods, 10 policies (cni calico); 0 errors")
     page = cluster._repr_html_()
     assert "<table" in page and "shop" in page and "<script" not in page and "http" not in page
+
+
+def test_missing_path_is_a_diagnostic():
+    cluster = nv.load("/no/such/dir", [POD])
+    assert any("/no/such/dir" in str(d) for d in cluster.errors)
+    assert [g.id for g in cluster.model.groups] == ["x/a"]
