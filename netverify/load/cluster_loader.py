@@ -124,7 +124,7 @@ def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster
 
 
 def build_cluster(documents: Iterable[Document], diagnostics: Iterable[Diagnostic] = ()) -> Cluster:
-    """Documents already read -> one model; the notebook API rebuilds from edited documents this way."""
+    """One model from documents already read (files, or blobs of a git revision), with their problems."""
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)
     load_documents(documents, builder)
