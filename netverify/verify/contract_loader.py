@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from netverify.load.sources import read_sources
+import os
+
+from netverify.load.sources import read_sources, read_text
 from netverify.load.validation import InputErrors, parse_model
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
 from netverify.verify.contract import Contract, ContractSpec
 
 
-def load_contract(path: str | None) -> tuple[Contract | None, list[Diagnostic]]:
+def load_contract(path: str | dict | None) -> tuple[Contract | None, list[Diagnostic]]:
+    """A contract from a file path, YAML text (named `<contract>` in positions) or a dict (the notebook API)."""
     if path is None:
         return Contract.default_contract(), []
-    documents, diagnostics = read_sources([path])
+    if isinstance(path, str) and not os.path.exists(path) and ("\n" in path or ":" in path):
+        documents, diagnostics = read_text(path, "<contract>")
+        path = "<contract>"
+    else:
+        documents, diagnostics = read_sources([path])
+        if isinstance(path, dict):
+            path = "<contract>"
     if diagnostics:
         return None, diagnostics
     if len(documents) != 1:
