@@ -17,8 +17,13 @@ def leaky():
 def test_nodes_are_endpoints_and_edges_are_allowed_flows(leaky):
     graph = leaky.graph()
     matrix = leaky.matrix()
-    assert list(graph.nodes) == [e.id for e in matrix.endpoints()]
-    assert sorted(graph.edges) == sorted((s.id, d.id) for s, d, _ in matrix.connections())
+    endpoints = [e.id for e in matrix.endpoints()]
+    assert list(graph.nodes)[: len(endpoints)] == endpoints
+    hops = {n for n in graph.nodes if n not in endpoints}
+    assert {graph.nodes[n]["kind"] for n in hops} <= {"LoadBalancer", "Service", "external"}
+    flows = [(s, d) for s, d in graph.edges if s in endpoints and d in endpoints and "conn" in graph.edges[s, d]
+             and graph.nodes[s]["kind"] != "LoadBalancer"]
+    assert sorted(flows) == sorted((s.id, d.id) for s, d, _ in matrix.connections())
     edge = graph.edges["analytics/api", "shop/db"]
     assert edge["label"] == "TCP 5432" and edge["conn"].contains("TCP", 5432)
     node = graph.nodes["shop/db"]
@@ -47,6 +52,14 @@ def test_path_questions(leaky):
     assert {n for n in graph.predecessors("shop/db") if graph.nodes[n]["namespace"] != "shop"} == {"analytics/api"}
     cross = [(s, d) for s, d in graph.edges if graph.nodes[s]["tenant"] not in (None, graph.nodes[d]["tenant"])]
     assert ("analytics/api", "shop/db") in cross
+
+
+def test_the_alb_path_is_internet_to_load_balancer_to_service_to_pods(leaky):
+    graph = leaky.graph()
+    assert graph.nodes["alb:shop/web"]["kind"] == "LoadBalancer" and graph.nodes["svc:shop/web"]["kind"] == "Service"
+    path = nx.shortest_path(graph, "0.0.0.0-255.255.255.255", "shop/web")
+    assert path == ["0.0.0.0-255.255.255.255", "alb:shop/web", "svc:shop/web", "shop/web"]
+    assert graph.edges["svc:shop/web", "shop/web"]["target_port"] == "http"
 
 
 def test_per_pod_graph(leaky):

@@ -96,10 +96,10 @@ def render_text(view: MatrixView) -> str:
 
 def render_dot(view: MatrixView) -> str:
     """Graphviz: endpoints, and the load balancer path Internet -> ALB -> Service -> pod."""
-    from netverify.report.reachability_graph import build_graph
-    from netverify.report.reachability_graph import render_dot as dot
+    from netverify.report.dot import render_dot as dot
+    from netverify.verify.graph import connectivity_graph
 
-    return dot(build_graph(view.matrix, view.per_pod))
+    return dot(connectivity_graph(view.matrix, per_pod=view.per_pod))
 
 
 MATRIX_FORMATS: dict[str, Callable[[MatrixView], str]] = {

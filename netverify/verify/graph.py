@@ -45,4 +45,57 @@ def connectivity_graph(
         )
     for src, dst, conn in matrix.connections(per_pod):
         graph.add_edge(src.id, dst.id, conn=conn, label=str(conn))
+    add_load_balancer_hops(graph, matrix, per_pod)
     return graph
+
+
+def add_load_balancer_hops(graph, matrix: ConnectivityMatrix, per_pod: bool = False) -> None:
+    """Frontend range -> ALB (`kind` LoadBalancer; edge: listener ports) -> Service (`kind` Service; edge:
+    the routes) -> target workload (edge: the target port), the last only where the pod's policy may admit
+    the ALB: so `nx.has_path(g, "0.0.0.0-255.255.255.255", "shop/db")` answers exposure through ALBs too."""
+    from netverify.engine.external_paths import ListenerPorts, balancer_json, load_balancer_flows
+    from netverify.engine.hops import NONE, load_balancer_hops
+
+    balancers = matrix.compiled.load_balancers.balancers
+    for lb in balancers:
+        info = balancer_json(lb)
+        graph.add_node(lb.endpoint_id, **{**info, "tenant": None, "external": False})
+    for src, dst, conn in load_balancer_flows(matrix, per_pod):
+        if isinstance(conn, ListenerPorts):
+            if src.id not in graph:
+                graph.add_node(src.id, kind="external", namespace=None, name=None, tenant=None, external=True)
+            graph.add_edge(src.id, dst.id, conn=conn, label=str(conn))
+    admitted = {
+        (hop.balancer.endpoint_id, id(hop.target), hop.group)
+        for hop in load_balancer_hops(matrix)
+        if hop.purpose == "traffic" and hop.admitted != NONE and hop.port is not None
+    }
+    groups = matrix.compiled.groups
+    for lb in balancers:
+        for route in lb.routes:
+            for target in route.targets:
+                if target.service is None or target.service_port is None:
+                    continue
+                service_id = f"svc:{target.service.id}"
+                graph.add_node(service_id, kind="Service", namespace=target.namespace, name=target.service.name,
+                               tenant=None, external=False)
+                via = f"{route.match} ({route.ingress.id})"
+                edge = graph.get_edge_data(lb.endpoint_id, service_id)
+                if edge is None:
+                    graph.add_edge(lb.endpoint_id, service_id, via=[via], port=target.service_port.port,
+                                   label=f"port {target.service_port.port}: {via}")
+                elif via not in edge["via"]:
+                    edge["via"].append(via)
+                    edge["label"] = f"port {edge['port']}: " + ", ".join(edge["via"])
+                for group in target.groups:
+                    if (lb.endpoint_id, id(target), group) not in admitted:
+                        continue
+                    for node in _group_nodes(graph, groups[group].id, per_pod):
+                        graph.add_edge(service_id, node, target_port=target.target_port,
+                                       label=f"targetPort {target.target_port}")
+
+
+def _group_nodes(graph, group_id: str, per_pod: bool) -> list[str]:
+    if not per_pod:
+        return [group_id] if group_id in graph else []
+    return [n for n, data in graph.nodes(data=True) if n == group_id or data.get("owner") == group_id]
