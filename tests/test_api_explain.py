@@ -91,3 +91,15 @@ def test_icmp_request_is_labelled_by_type_not_by_value_range(leaky):
     explanation = leaky.explain("shop/web", "shop/api", "ICMP")
     assert [(explanation.services(g), g.flow.allowed) for g in explanation.groups] == [("ICMP", True)]
     assert explanation.allowed == leaky.matrix().allowed("shop/web", "shop/api", "ICMP")
+
+
+def test_explain_from_the_internet_shows_the_alb_hop_and_the_direct_path():
+    cluster = nv.load(POLICIES)
+    through = cluster.explain("internet", "shop/web", "8080/TCP")
+    assert through.allowed and [p.balancer.endpoint_id for p in through.load_balancer_paths] == ["alb:shop/web"]
+    assert "REACHABLE" in repr(through) and "shop/allow-alb-to-web" in repr(through)
+    assert not any(g.flow.allowed for g in through.groups)  # no raw L3 path from the internet
+    assert "<pre>" in through._repr_html_()
+    assert not cluster.explain("internet", "shop/db").allowed
+    with pytest.raises(Exception, match="no load balancer"):
+        cluster.explain("alb:nope", "shop/web")

@@ -124,6 +124,8 @@ class LoadedCluster:
         from netverify.verify.explain import explain_pair
 
         engine = self.matrix().engine
+        if isinstance(src, str) and (src == "internet" or src.startswith("alb:")):
+            return self._explain_external(engine, src, dst, port)
         ends = [self._endpoint(engine, ident) for ident in (src, dst)]
         if ends[0].is_external and ends[1].is_external:
             raise InputProblemError("at least one of src/dst must be a pod or workload")
@@ -131,6 +133,29 @@ class LoadedCluster:
         kind = [("atom", e.atoms[0]) if e.is_external else ("class", e.class_index) for e in ends]
         groups = explain_pair(engine.compiled, kind[0], kind[1], atoms)
         return Explanation(ends[0], ends[1], groups, engine.compiled.services, requested)
+
+    def _explain_external(self, engine, src: str, dst, port: str | None):
+        """From `internet` (every internet-facing ALB that routes to dst, and directly) or one `alb:<group>`."""
+        from netverify.notebook.explanation import Explanation, requested_atoms
+        from netverify.verify.explain import explain_pair
+        from netverify.verify.explain_alb import INTERNET, internet_source, load_balancer_paths
+
+        target = self._endpoint(engine, dst)
+        if target.is_external:
+            raise InputProblemError(f"{src} needs a pod or workload as the destination")
+        if src != INTERNET and src not in {lb.endpoint_id for lb in engine.compiled.load_balancers.balancers}:
+            raise InputProblemError(f"no load balancer {src!r}: expected alb:<IngressGroup or namespace/name>")
+        atoms, requested = requested_atoms(engine.compiled.services, port)
+        paths = load_balancer_paths(engine, src, target)
+        if requested is not None:
+            protocol, first, last = requested
+            paths = [p for p in paths if p.hops and p.hops[0].protocol == protocol and p.hops[0].port is not None
+                     and first <= p.hops[0].port <= last]
+        origin = internet_source(engine, target) if src == INTERNET else None
+        groups = explain_pair(engine.compiled, ("atom", origin.atoms[0]), ("class", target.class_index), atoms) if (
+            origin is not None) else []
+        shown = origin or Endpoint(src, "LoadBalancer")
+        return Explanation(shown, target, groups, engine.compiled.services, requested, paths)
 
     @staticmethod
     def _endpoint(engine, ident):

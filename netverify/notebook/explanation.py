@@ -42,16 +42,25 @@ class Explanation:
         groups: list[ExplainedGroup],
         space: ServiceSpace,
         requested: tuple[int, int, int] | None = None,
+        load_balancer_paths: list | None = None,
     ):
         self.src = src
         self.dst = dst
         self.groups = groups
         self.space = space
         self.requested = requested
+        self.load_balancer_paths = load_balancer_paths or []  # LoadBalancerPath: when src is internet or an ALB
 
     @property
     def allowed(self) -> bool:
-        return any(group.flow.allowed for group in self.groups)
+        """Some requested service gets through, directly or through a load balancer."""
+        return any(group.flow.allowed for group in self.groups) or any(p.reachable for p in self.load_balancer_paths)
+
+    def _path_lines(self) -> list[str]:
+        from netverify.report.explain_formats import load_balancer_path_lines
+
+        return [line for p in self.load_balancer_paths for line in load_balancer_path_lines(p, self.src.id,
+                                                                                             self.dst.id)]
 
     def services(self, group: ExplainedGroup) -> str:
         """What the group covers, clipped to the requested port range."""
@@ -96,7 +105,7 @@ class Explanation:
         )
 
     def __repr__(self) -> str:
-        lines: list[str] = []
+        lines: list[str] = self._path_lines()
         for group in self.groups:
             verdict = "ALLOWED" if group.flow.allowed else "DENIED"
             lines.append(f"{self.src.id} -> {self.dst.id}  {self.services(group)}: {verdict}")
@@ -132,7 +141,7 @@ class Explanation:
         return html.section(title, verdict + html.table(["#", "action", "tier", "policy", "rule", "where"], rows))
 
     def _repr_html_(self) -> str:
-        body = []
+        body = [f"<pre>{html.text(chr(10).join(self._path_lines()))}</pre>"] if self.load_balancer_paths else []
         for group in self.groups:
             head = f"<div><b>{html.text(self.services(group))}</b>: {html.verdict(group.flow.allowed)}</div>"
             sides = "".join(self._side_html(label, trace, endpoint) for label, trace, endpoint in self._sides(group))

@@ -85,13 +85,15 @@ def render_json(view: ExplainView) -> str:
     return jsonfmt.dumps(data) + "\n"
 
 
-def _path_text(path, view: ExplainView, green: str, red: str, bold: str, reset: str) -> list[str]:
+def load_balancer_path_lines(path, src_id: str, dst_id: str, color: bool = False) -> list[str]:
+    """One ALB path of a trace as text lines (the CLI's text format and the notebook's repr)."""
+    green, red, bold, reset = ("\033[32m", "\033[31m", "\033[1m", "\033[0m") if color else ("", "", "", "")
     lb = path.balancer
     verdict = f"{green}REACHABLE{reset}" if path.reachable else f"{red}BLOCKED{reset}"
     inbound = "unknown (custom security groups)" if lb.inbound is None else ", ".join(r.label for r in lb.inbound)
     ports = ",".join(str(port) for _, port in lb.listen_ports)
     lines = [
-        f"{bold}{' -> '.join(dict.fromkeys([view.src.id, lb.endpoint_id, view.dst.id]))}{reset}: {verdict}",
+        f"{bold}{' -> '.join(dict.fromkeys([src_id, lb.endpoint_id, dst_id]))}{reset}: {verdict}",
         f"  frontend: {lb.scheme}, listens TCP {ports}, admits {inbound}",
     ]
     for route in path.routes or [None]:
@@ -113,7 +115,7 @@ def render_text(view: ExplainView) -> str:
     green, red, bold, reset = ("\033[32m", "\033[31m", "\033[1m", "\033[0m") if view.color else ("", "", "", "")
     lines: list[str] = []
     for path in view.load_balancer_paths:
-        lines += _path_text(path, view, green, red, bold, reset)
+        lines += load_balancer_path_lines(path, view.src.id, view.dst.id, view.color)
     if view.load_balancer_paths and view.groups:
         lines.append(f"{bold}direct (no load balancer):{reset}")
     lines += _groups_text(view, green, red, bold, reset)
