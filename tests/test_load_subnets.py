@@ -6,8 +6,12 @@ subnets tagged for internet-facing ALBs, three private ones for internal ALBs) i
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netverify.load.cluster_loader import load_cluster
 from netverify.load.sources import read_text
@@ -663,3 +667,52 @@ def test_yaml_local_tags_are_kept_beside_the_data_of_a_cloudformation_template()
         "!GetAZs",
         None,
     )
+
+
+# --- ENIConfig (VPC CNI custom networking) ---------------------------------------------------------------------
+
+ENI_CONFIG = """apiVersion: crd.k8s.amazonaws.com/v1alpha1
+kind: ENIConfig
+metadata: {name: eu-west-1a}
+spec:
+  subnet: subnet-0a1b2c3d4e5f60002
+  securityGroups: [sg-0123]
+"""
+
+
+def test_eniconfig_subnet_may_hold_pods_under_custom_networking() -> None:
+    cluster = load_cluster([ENI_CONFIG, str(AWS_CLI)])
+    assert errors_of(cluster) == []
+    subnets = by_ipv4(cluster.subnets)
+    assert {c for c, s in subnets.items() if ROLE_PODS in s.roles} == {"10.0.4.0/22"}
+    assert ROLE_NODES not in subnets["10.0.4.0/22"].roles
+
+
+def test_eniconfig_without_subnet_inputs_is_only_a_note() -> None:
+    cluster = load_cluster([ENI_CONFIG])
+    (note,) = [d for d in cluster.diagnostics if d.code == "unknown-subnet"]
+    assert note.severity is Severity.INFO and note.source.line == 5
+
+
+# --- the address queries against Python's ipaddress ------------------------------------------------------------
+
+networks = st.builds(
+    lambda address, prefix: ipaddress.ip_network(f"{ipaddress.IPv4Address(address)}/{prefix}", strict=False),
+    st.integers(0, 2**32 - 1),
+    st.integers(8, 32),
+)
+
+
+@given(st.lists(networks, min_size=1, max_size=6), networks)
+def test_subnet_queries_agree_with_ipaddress(blocks: list, query) -> None:
+    subnets = [subnet(f"s{i}", str(block), vpc=f"vpc-{i}") for i, block in enumerate(blocks)]
+    asked = parse_cidr(str(query))
+    assert [s.id for s in subnets_overlapping(subnets, asked)] == [
+        f"s{i}" for i, block in enumerate(blocks) if block.overlaps(query)
+    ]
+    assert [s.id for s in subnets_containing(subnets, asked)] == [
+        f"s{i}" for i, block in enumerate(blocks) if query.subnet_of(block)
+    ]
+    holders = [(block.num_addresses, i) for i, block in enumerate(blocks) if query.network_address in block]
+    found = subnet_of_address(subnets, 4, int(query.network_address))
+    assert (found.id if found else None) == (f"s{min(holders)[1]}" if holders else None)

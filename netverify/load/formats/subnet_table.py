@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from netverify.load.builder import ClusterBuilder
 from netverify.model.addresses import IPRange
+from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.network import (
     ROLE_ALB_INTERNAL,
     ROLE_ALB_INTERNET_FACING,
@@ -211,12 +212,13 @@ def _apply_occupancy(by_id: dict[str, Subnet], occupancy: list[Occupancy], build
     for entry in occupancy:
         subnet = by_id.get(entry.subnet)
         if subnet is None:
-            builder.warning(
+            # Without any subnet input this is just a manifest naming its subnet: worth a note, not a warning
+            message = (
                 f"{entry.reason} uses subnet {entry.subnet!r}, which no input defines; what sits in it is "
-                "unknown to the checks (add `aws ec2 describe-subnets` output)",
-                entry.source,
-                code="unknown-subnet",
+                "unknown to the checks (add `aws ec2 describe-subnets` output)"
             )
+            severity = Severity.WARNING if by_id else Severity.INFO
+            builder.cluster.diagnostics.append(Diagnostic(severity, message, entry.source, "unknown-subnet"))
             continue
         subnet.roles = subnet.roles | entry.roles
 
