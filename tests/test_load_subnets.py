@@ -716,3 +716,11 @@ def test_subnet_queries_agree_with_ipaddress(blocks: list, query) -> None:
     holders = [(block.num_addresses, i) for i, block in enumerate(blocks) if query.network_address in block]
     found = subnet_of_address(subnets, 4, int(query.network_address))
     assert (found.id if found else None) == (f"s{min(holders)[1]}" if holders else None)
+
+
+def test_two_eksctl_clusters_with_the_same_planned_blocks_keep_their_own_subnets() -> None:
+    one = eksctl_config("availabilityZones: [eu-west-1a, eu-west-1b]\n")
+    other = one.replace("name: c1", "name: c2")
+    cluster = load_cluster([one, other])
+    assert errors_of(cluster) == [] and len(cluster.subnets) == 8
+    assert {s.vpc for s in cluster.subnets} == {"eksctl-c1-cluster/VPC", "eksctl-c2-cluster/VPC"}

@@ -105,19 +105,19 @@ def _ipv4_blocks(subnet: Subnet) -> frozenset[IPRange]:
 
 def _same_subnet_by_blocks(merged: list[Subnet], subnet: Subnet) -> Subnet | None:
     """A subnet known only by a logical name (eksctl key, CloudFormation logical id) is the deployed subnet
-    with the same IPv4 block in the same VPC: blocks of one VPC never overlap."""
+    (real id) with the same IPv4 block in the same VPC, since blocks of one VPC never overlap. Two logical
+    subnets are never joined this way: two eksctl clusters may well plan the same default blocks."""
     blocks = _ipv4_blocks(subnet)
     if not blocks:
         return None
-    for other in merged:
-        if _is_real_id(other.id, "subnet-") and _is_real_id(subnet.id, "subnet-"):
-            continue
-        vpcs_agree = (
-            other.vpc == subnet.vpc or not _is_real_id(other.vpc, "vpc-") or not _is_real_id(subnet.vpc, "vpc-")
-        )
-        if vpcs_agree and _ipv4_blocks(other) == blocks:
-            return other
-    return None
+    candidates = [
+        other
+        for other in merged
+        if _is_real_id(other.id, "subnet-") != _is_real_id(subnet.id, "subnet-")
+        and _ipv4_blocks(other) == blocks
+        and (other.vpc == subnet.vpc or not _is_real_id(other.vpc, "vpc-") or not _is_real_id(subnet.vpc, "vpc-"))
+    ]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _merge_subnets(
