@@ -724,3 +724,114 @@ def test_two_eksctl_clusters_with_the_same_planned_blocks_keep_their_own_subnets
     cluster = load_cluster([one, other])
     assert errors_of(cluster) == [] and len(cluster.subnets) == 8
     assert {s.vpc for s in cluster.subnets} == {"eksctl-c1-cluster/VPC", "eksctl-c2-cluster/VPC"}
+
+
+# --- no input gives a traceback -------------------------------------------------------------------------------
+
+_WORDS = [
+    "",
+    "10.0.0.0/24",
+    "fd00::/64",
+    "igw-1",
+    "subnet-1",
+    "vpc-1",
+    "x",
+    "1",
+    "${X}",
+    "eu-west-1a",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::VPC",
+    "AWS::EC2::Route",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "aws_subnet",
+    "aws_vpc",
+    "aws_route",
+    "aws_route_table",
+    "aws_default_route_table",
+    "aws_route_table_association",
+]
+_KEYS = [
+    "Subnets",
+    "RouteTables",
+    "Vpcs",
+    "SubnetId",
+    "CidrBlock",
+    "VpcId",
+    "Tags",
+    "Key",
+    "Value",
+    "Associations",
+    "Main",
+    "Routes",
+    "GatewayId",
+    "Ipv6CidrBlockAssociationSet",
+    "Ipv6CidrBlock",
+    "Ipv6Native",
+    "format_version",
+    "values",
+    "planned_values",
+    "root_module",
+    "resources",
+    "child_modules",
+    "type",
+    "address",
+    "cidr_block",
+    "id",
+    "vpc_id",
+    "route",
+    "gateway_id",
+    "route_table_id",
+    "subnet_id",
+    "main_route_table_id",
+    "tags",
+    "Resources",
+    "Type",
+    "Properties",
+    "Parameters",
+    "Default",
+    "Ref",
+    "Fn::Sub",
+    "AWSTemplateFormatVersion",
+    "RouteTableId",
+]
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 300), st.sampled_from(_WORDS)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(_KEYS), inner, max_size=5)),
+    max_leaves=30,
+)
+_eksctl = st.fixed_dictionaries(
+    {
+        "apiVersion": st.just("eksctl.io/v1alpha5"),
+        "kind": st.just("ClusterConfig"),
+        "metadata": st.just({"name": "c"}),
+        "vpc": st.dictionaries(st.sampled_from(["id", "cidr", "subnets", "extraCIDRs"]), _values, max_size=3),
+        "nodeGroups": st.lists(
+            st.dictionaries(st.sampled_from(["name", "subnets", "privateNetworking", "availabilityZones"]), _values),
+            max_size=2,
+        ),
+        "availabilityZones": _values,
+    }
+)
+
+
+@given(
+    st.lists(
+        st.one_of(st.dictionaries(st.sampled_from(_KEYS), _values, min_size=1, max_size=4), _eksctl),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_malformed_infrastructure_documents_give_diagnostics_never_a_traceback(documents: list) -> None:
+    load_cluster(documents)  # raising is the failure
+
+
+def test_an_alias_carries_the_local_tags_of_its_anchor() -> None:
+    text = cloudformation(
+        "  A:\n    Type: AWS::EC2::Subnet\n    Properties: {CidrBlock: &cidr !Ref Unknown}\n"
+        "  B:\n    Type: AWS::EC2::Subnet\n    Properties: {CidrBlock: *cidr}\n"
+    )
+    cluster = load_cluster([text])
+    assert errors_of(cluster) == [] and cluster.subnets == []
+    assert [d.message.split(":")[0] for d in cluster.diagnostics if d.code == "unknown-subnet"] == ["A", "B"]
