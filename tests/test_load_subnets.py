@@ -835,3 +835,19 @@ def test_an_alias_carries_the_local_tags_of_its_anchor() -> None:
     cluster = load_cluster([text])
     assert errors_of(cluster) == [] and cluster.subnets == []
     assert [d.message.split(":")[0] for d in cluster.diagnostics if d.code == "unknown-subnet"] == ["A", "B"]
+
+
+def test_eks_node_groups_of_terraform_and_cloudformation_put_nodes_and_pods_in_their_subnets() -> None:
+    for source in (TERRAFORM, CLOUDFORMATION):
+        subnets = by_ipv4(load_cluster([str(source)]).subnets)
+        assert {c for c, s in subnets.items() if ROLE_NODES in s.roles} == set(PRIVATE), source
+        assert {c for c, s in subnets.items() if ROLE_PODS in s.roles} == set(PRIVATE), source
+
+
+def test_eks_fargate_profile_puts_only_pods_in_its_subnets() -> None:
+    text = cloudformation(
+        "  Priv:\n    Type: AWS::EC2::Subnet\n    Properties: {CidrBlock: 10.7.0.0/24}\n"
+        "  Batch:\n    Type: AWS::EKS::FargateProfile\n    Properties:\n      Subnets: [!Ref Priv]\n"
+    )
+    (only,) = load_cluster([text]).subnets
+    assert ROLE_PODS in only.roles and ROLE_NODES not in only.roles
