@@ -6,8 +6,12 @@ subnets tagged for internet-facing ALBs, three private ones for internal ALBs) i
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netverify.load.cluster_loader import load_cluster
 from netverify.load.sources import read_text
@@ -663,3 +667,187 @@ def test_yaml_local_tags_are_kept_beside_the_data_of_a_cloudformation_template()
         "!GetAZs",
         None,
     )
+
+
+# --- ENIConfig (VPC CNI custom networking) ---------------------------------------------------------------------
+
+ENI_CONFIG = """apiVersion: crd.k8s.amazonaws.com/v1alpha1
+kind: ENIConfig
+metadata: {name: eu-west-1a}
+spec:
+  subnet: subnet-0a1b2c3d4e5f60002
+  securityGroups: [sg-0123]
+"""
+
+
+def test_eniconfig_subnet_may_hold_pods_under_custom_networking() -> None:
+    cluster = load_cluster([ENI_CONFIG, str(AWS_CLI)])
+    assert errors_of(cluster) == []
+    subnets = by_ipv4(cluster.subnets)
+    assert {c for c, s in subnets.items() if ROLE_PODS in s.roles} == {"10.0.4.0/22"}
+    assert ROLE_NODES not in subnets["10.0.4.0/22"].roles
+
+
+def test_eniconfig_without_subnet_inputs_is_only_a_note() -> None:
+    cluster = load_cluster([ENI_CONFIG])
+    (note,) = [d for d in cluster.diagnostics if d.code == "unknown-subnet"]
+    assert note.severity is Severity.INFO and note.source.line == 5
+
+
+# --- the address queries against Python's ipaddress ------------------------------------------------------------
+
+networks = st.builds(
+    lambda address, prefix: ipaddress.ip_network(f"{ipaddress.IPv4Address(address)}/{prefix}", strict=False),
+    st.integers(0, 2**32 - 1),
+    st.integers(8, 32),
+)
+
+
+@given(st.lists(networks, min_size=1, max_size=6), networks)
+def test_subnet_queries_agree_with_ipaddress(blocks: list, query) -> None:
+    subnets = [subnet(f"s{i}", str(block), vpc=f"vpc-{i}") for i, block in enumerate(blocks)]
+    asked = parse_cidr(str(query))
+    assert [s.id for s in subnets_overlapping(subnets, asked)] == [
+        f"s{i}" for i, block in enumerate(blocks) if block.overlaps(query)
+    ]
+    assert [s.id for s in subnets_containing(subnets, asked)] == [
+        f"s{i}" for i, block in enumerate(blocks) if query.subnet_of(block)
+    ]
+    holders = [(block.num_addresses, i) for i, block in enumerate(blocks) if query.network_address in block]
+    found = subnet_of_address(subnets, 4, int(query.network_address))
+    assert (found.id if found else None) == (f"s{min(holders)[1]}" if holders else None)
+
+
+def test_two_eksctl_clusters_with_the_same_planned_blocks_keep_their_own_subnets() -> None:
+    one = eksctl_config("availabilityZones: [eu-west-1a, eu-west-1b]\n")
+    other = one.replace("name: c1", "name: c2")
+    cluster = load_cluster([one, other])
+    assert errors_of(cluster) == [] and len(cluster.subnets) == 8
+    assert {s.vpc for s in cluster.subnets} == {"eksctl-c1-cluster/VPC", "eksctl-c2-cluster/VPC"}
+
+
+# --- no input gives a traceback -------------------------------------------------------------------------------
+
+_WORDS = [
+    "",
+    "10.0.0.0/24",
+    "fd00::/64",
+    "igw-1",
+    "subnet-1",
+    "vpc-1",
+    "x",
+    "1",
+    "${X}",
+    "eu-west-1a",
+    "AWS::EC2::Subnet",
+    "AWS::EC2::VPC",
+    "AWS::EC2::Route",
+    "AWS::EC2::RouteTable",
+    "AWS::EC2::InternetGateway",
+    "AWS::EC2::SubnetRouteTableAssociation",
+    "aws_subnet",
+    "aws_vpc",
+    "aws_route",
+    "aws_route_table",
+    "aws_default_route_table",
+    "aws_route_table_association",
+]
+_KEYS = [
+    "Subnets",
+    "RouteTables",
+    "Vpcs",
+    "SubnetId",
+    "CidrBlock",
+    "VpcId",
+    "Tags",
+    "Key",
+    "Value",
+    "Associations",
+    "Main",
+    "Routes",
+    "GatewayId",
+    "Ipv6CidrBlockAssociationSet",
+    "Ipv6CidrBlock",
+    "Ipv6Native",
+    "format_version",
+    "values",
+    "planned_values",
+    "root_module",
+    "resources",
+    "child_modules",
+    "type",
+    "address",
+    "cidr_block",
+    "id",
+    "vpc_id",
+    "route",
+    "gateway_id",
+    "route_table_id",
+    "subnet_id",
+    "main_route_table_id",
+    "tags",
+    "Resources",
+    "Type",
+    "Properties",
+    "Parameters",
+    "Default",
+    "Ref",
+    "Fn::Sub",
+    "AWSTemplateFormatVersion",
+    "RouteTableId",
+]
+_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-5, 300), st.sampled_from(_WORDS)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(_KEYS), inner, max_size=5)),
+    max_leaves=30,
+)
+_eksctl = st.fixed_dictionaries(
+    {
+        "apiVersion": st.just("eksctl.io/v1alpha5"),
+        "kind": st.just("ClusterConfig"),
+        "metadata": st.just({"name": "c"}),
+        "vpc": st.dictionaries(st.sampled_from(["id", "cidr", "subnets", "extraCIDRs"]), _values, max_size=3),
+        "nodeGroups": st.lists(
+            st.dictionaries(st.sampled_from(["name", "subnets", "privateNetworking", "availabilityZones"]), _values),
+            max_size=2,
+        ),
+        "availabilityZones": _values,
+    }
+)
+
+
+@given(
+    st.lists(
+        st.one_of(st.dictionaries(st.sampled_from(_KEYS), _values, min_size=1, max_size=4), _eksctl),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_malformed_infrastructure_documents_give_diagnostics_never_a_traceback(documents: list) -> None:
+    load_cluster(documents)  # raising is the failure
+
+
+def test_an_alias_carries_the_local_tags_of_its_anchor() -> None:
+    text = cloudformation(
+        "  A:\n    Type: AWS::EC2::Subnet\n    Properties: {CidrBlock: &cidr !Ref Unknown}\n"
+        "  B:\n    Type: AWS::EC2::Subnet\n    Properties: {CidrBlock: *cidr}\n"
+    )
+    cluster = load_cluster([text])
+    assert errors_of(cluster) == [] and cluster.subnets == []
+    assert [d.message.split(":")[0] for d in cluster.diagnostics if d.code == "unknown-subnet"] == ["A", "B"]
+
+
+def test_eks_node_groups_of_terraform_and_cloudformation_put_nodes_and_pods_in_their_subnets() -> None:
+    for source in (TERRAFORM, CLOUDFORMATION):
+        subnets = by_ipv4(load_cluster([str(source)]).subnets)
+        assert {c for c, s in subnets.items() if ROLE_NODES in s.roles} == set(PRIVATE), source
+        assert {c for c, s in subnets.items() if ROLE_PODS in s.roles} == set(PRIVATE), source
+
+
+def test_eks_fargate_profile_puts_only_pods_in_its_subnets() -> None:
+    text = cloudformation(
+        "  Priv:\n    Type: AWS::EC2::Subnet\n    Properties: {CidrBlock: 10.7.0.0/24}\n"
+        "  Batch:\n    Type: AWS::EKS::FargateProfile\n    Properties:\n      Subnets: [!Ref Priv]\n"
+    )
+    (only,) = load_cluster([text]).subnets
+    assert ROLE_PODS in only.roles and ROLE_NODES not in only.roles

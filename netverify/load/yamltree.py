@@ -47,6 +47,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _PLAIN_COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _NO_KEY: Any = object()  # a mapping frame waiting for its next key
 _MERGE: Any = object()  # the pending key is a merge key `<<`
+_NO_TAGS: tuple = ()  # a value without local tags (shared, so untagged scalars allocate nothing)
 
 
 class DocumentError(Exception):
@@ -93,6 +94,21 @@ class _Frame:
 def _is_local(tag: str) -> bool:
     """`!Ref` (local), not `!` (non-specific) nor `tag:yaml.org,2002:int` (what `!!int` resolves to)."""
     return tag.startswith("!") and tag != "!"
+
+
+def _tags_under(
+    tags: dict[Path, tuple[str, tuple[int, int]]], root: Path
+) -> list[tuple[Path, str, tuple[int, int]]]:
+    """The local tags inside the value at `root`, by path relative to it (what an alias of it carries)."""
+    depth = len(root)
+    return [(path[depth:], tag, pos) for path, (tag, pos) in tags.items() if path[:depth] == root]
+
+
+def _place_tags(
+    tags: dict[Path, tuple[str, tuple[int, int]]], path: Path, carried: list[tuple[Path, str, tuple[int, int]]]
+) -> None:
+    for relative, tag, pos in carried:
+        tags[path + relative] = (tag, pos)
 
 
 def _mark(event: Any) -> tuple[int, int]:
@@ -200,7 +216,8 @@ class StreamBuilder:
         plain = self._plain
         positions: dict[Path, tuple[int, int]] = {}
         tags: dict[Path, tuple[str, tuple[int, int]]] = {}
-        local: str | None = None  # local tag of the scalar being placed
+        carried: Any = _NO_TAGS  # local tags of the value being placed: [(relative path, tag, position)]
+        anchor_tags: dict[str, list[tuple[Path, str, tuple[int, int]]]] = {}  # an alias carries its anchor's
         anchors: dict[str, tuple[Any, int]] = {}
         stack: list[_Frame] = []
         count = 0
@@ -213,16 +230,17 @@ class StreamBuilder:
             if cls is ScalarEvent:
                 count += 1
                 tag = event.tag
-                local = None
+                carried = _NO_TAGS
                 if tag is None or tag == "!":
                     value = plain(event.value) if event.implicit[0] else event.value
                 elif _is_local(tag):
-                    value, local = event.value, tag
+                    value, carried = event.value, [((), tag, _mark(event))]
                 else:
                     value = self._tagged(event)
                 last = event
                 if event.anchor is not None:
                     anchors[event.anchor] = (value, 1)
+                    anchor_tags[event.anchor] = carried
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 count += 1
                 if event.tag not in _PLAIN_COLLECTION_TAGS and not _is_local(event.tag):
@@ -271,6 +289,8 @@ class StreamBuilder:
                 value = frame.container
                 if frame.anchor is not None:
                     anchors[frame.anchor] = (value, count - frame.count_start + 1)
+                    if tags:
+                        anchor_tags[frame.anchor] = _tags_under(tags, frame.path)
                 if count > MAX_NODES:
                     raise DocumentError(_too_big(), *frame.start)
                 if frame.merged_into is None:
@@ -284,7 +304,7 @@ class StreamBuilder:
                         f"invalid YAML: found undefined alias {event.anchor!r}", *_mark(event)
                     )
                 value, size = found
-                local = None
+                carried = anchor_tags.get(event.anchor, _NO_TAGS)
                 count += size
                 if count > MAX_NODES:
                     raise DocumentError(_too_big(), *_mark(event))
@@ -298,8 +318,8 @@ class StreamBuilder:
             # A finished scalar or alias: place it in the enclosing collection.
             if not stack:
                 root, root_pos = value, _mark(event)
-                if local is not None:
-                    tags[()] = (local, root_pos)
+                if carried:
+                    _place_tags(tags, (), carried)
                 continue
             top = stack[-1]
             if top.is_map:
@@ -326,15 +346,15 @@ class StreamBuilder:
                 else:
                     positions[top.path + (key,)] = top.key_pos
                     top.container[key] = value
-                    if local is not None:
-                        tags[top.path + (key,)] = (local, _mark(event))
+                    if carried:
+                        _place_tags(tags, top.path + (key,), carried)
                 top.key = _NO_KEY
             else:
                 seq = top.container
                 mark = event.start_mark
                 positions[top.path + (len(seq),)] = (mark.line + 1, mark.column + 1)
-                if local is not None:
-                    tags[top.path + (len(seq),)] = (local, (mark.line + 1, mark.column + 1))
+                if carried:
+                    _place_tags(tags, top.path + (len(seq),), carried)
                 seq.append(value)
 
 

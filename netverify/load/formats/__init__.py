@@ -60,9 +60,9 @@ FORMAT_LOADERS: list[tuple[str, Callable[[dict[str, Any]], bool], str]] = [
 ]
 
 # Steps that need every document loaded first, each run when any listed loader module (of a kind or a
-# format: eksctl is a kind) saw a document.
+# format: eksctl and eniconfig are kinds) saw a document.
 FORMAT_FINALIZERS: list[tuple[frozenset[str], str]] = [
-    (frozenset({"aws_cli", "terraform", "cloudformation", "eksctl"}), "subnet_table:finalize_subnets"),
+    (frozenset({"aws_cli", "terraform", "cloudformation", "eksctl", "eniconfig"}), "subnet_table:finalize_subnets"),
 ]
 
 

@@ -1,5 +1,6 @@
 """CloudFormation templates (YAML with short-form tags such as `!Ref`, or JSON): AWS::EC2::VPC, Subnet,
-RouteTable, Route and SubnetRouteTableAssociation.
+RouteTable, Route and SubnetRouteTableAssociation, and the subnets of AWS::EKS::Nodegroup and
+FargateProfile resources (what sits in them).
 
 Only what the template states literally is used: a subnet whose CidrBlock is computed (`!Cidr`, `!Select`,
 a `!Sub` with variables, a parameter without default) is reported and skipped, since its addresses are
@@ -15,10 +16,10 @@ from typing import Any
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document, Path
-from netverify.load.formats.subnet_table import RouteTable, is_internet_gateway, subnet_table
+from netverify.load.formats.subnet_table import Occupancy, RouteTable, is_internet_gateway, subnet_table
 from netverify.model.addresses import parse_cidr
 from netverify.model.diagnostics import Diagnostic, Severity
-from netverify.model.network import Subnet, Vpc
+from netverify.model.network import ROLE_NODES, ROLE_PODS, Subnet, Vpc
 
 _VARIABLE = re.compile(r"\$\{(?!!)([^}]*)\}")  # `${Name}`; `${!Literal}` is an escaped, literal `${`
 _SUBNET = "AWS::EC2::Subnet"
@@ -28,6 +29,10 @@ _ROUTE_TABLE = "AWS::EC2::RouteTable"
 _ROUTE = "AWS::EC2::Route"
 _ASSOCIATION = "AWS::EC2::SubnetRouteTableAssociation"
 _INTERNET_GATEWAY = "AWS::EC2::InternetGateway"
+_PLACEMENT_ROLES = {
+    "AWS::EKS::Nodegroup": frozenset({ROLE_NODES, ROLE_PODS}),
+    "AWS::EKS::FargateProfile": frozenset({ROLE_PODS}),
+}
 
 
 class Template:
@@ -119,6 +124,21 @@ def load_template(doc: Document, builder: ClusterBuilder) -> None:
         if subnet is not None:
             table.subnets.append(subnet)
     table.route_tables.extend(_route_tables(template))
+    table.occupancy.extend(_placements(template))
+
+
+def _placements(template: Template) -> list[Occupancy]:
+    """EKS managed node groups (nodes and their VPC CNI pods) and Fargate profiles (pods) in their Subnets."""
+    found = []
+    for kind, roles in _PLACEMENT_ROLES.items():
+        for name, props in template.of_type(kind):
+            subnets = props.get("Subnets")
+            for index, value in enumerate(subnets if isinstance(subnets, list) else []):
+                subnet = template.resource_or_literal(value, template.path(name, "Subnets", index))
+                if subnet is not None:
+                    source = template.doc.source(*template.path(name, "Subnets", index))
+                    found.append(Occupancy(subnet, roles, f"{kind} {name}", source))
+    return found
 
 
 def _blocks(template: Template, name: str, props: dict[str, Any], keys: tuple[str, ...]) -> list | None:

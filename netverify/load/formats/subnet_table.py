@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from netverify.load.builder import ClusterBuilder
 from netverify.model.addresses import IPRange
+from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.network import (
     ROLE_ALB_INTERNAL,
     ROLE_ALB_INTERNET_FACING,
@@ -104,19 +105,19 @@ def _ipv4_blocks(subnet: Subnet) -> frozenset[IPRange]:
 
 def _same_subnet_by_blocks(merged: list[Subnet], subnet: Subnet) -> Subnet | None:
     """A subnet known only by a logical name (eksctl key, CloudFormation logical id) is the deployed subnet
-    with the same IPv4 block in the same VPC: blocks of one VPC never overlap."""
+    (real id) with the same IPv4 block in the same VPC, since blocks of one VPC never overlap. Two logical
+    subnets are never joined this way: two eksctl clusters may well plan the same default blocks."""
     blocks = _ipv4_blocks(subnet)
     if not blocks:
         return None
-    for other in merged:
-        if _is_real_id(other.id, "subnet-") and _is_real_id(subnet.id, "subnet-"):
-            continue
-        vpcs_agree = (
-            other.vpc == subnet.vpc or not _is_real_id(other.vpc, "vpc-") or not _is_real_id(subnet.vpc, "vpc-")
-        )
-        if vpcs_agree and _ipv4_blocks(other) == blocks:
-            return other
-    return None
+    candidates = [
+        other
+        for other in merged
+        if _is_real_id(other.id, "subnet-") != _is_real_id(subnet.id, "subnet-")
+        and _ipv4_blocks(other) == blocks
+        and (other.vpc == subnet.vpc or not _is_real_id(other.vpc, "vpc-") or not _is_real_id(subnet.vpc, "vpc-"))
+    ]
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _merge_subnets(
@@ -211,12 +212,13 @@ def _apply_occupancy(by_id: dict[str, Subnet], occupancy: list[Occupancy], build
     for entry in occupancy:
         subnet = by_id.get(entry.subnet)
         if subnet is None:
-            builder.warning(
+            # Without any subnet input this is just a manifest naming its subnet: worth a note, not a warning
+            message = (
                 f"{entry.reason} uses subnet {entry.subnet!r}, which no input defines; what sits in it is "
-                "unknown to the checks (add `aws ec2 describe-subnets` output)",
-                entry.source,
-                code="unknown-subnet",
+                "unknown to the checks (add `aws ec2 describe-subnets` output)"
             )
+            severity = Severity.WARNING if by_id else Severity.INFO
+            builder.cluster.diagnostics.append(Diagnostic(severity, message, entry.source, "unknown-subnet"))
             continue
         subnet.roles = subnet.roles | entry.roles
 

@@ -1,5 +1,6 @@
 """`terraform show -json` of a state (`values`) or a plan (`planned_values`): aws_vpc, aws_subnet (managed
-or data sources), and the route tables that tell public subnets from private ones.
+or data sources), the route tables that tell public subnets from private ones, and the EKS node groups
+and Fargate profiles that put nodes and pods in subnets.
 
 Resources sit in `root_module.resources` and in nested `child_modules` (terraform-aws-modules/vpc puts
 everything in `module.vpc`). A plan leaves values that are only known after apply out; such subnets are
@@ -15,11 +16,11 @@ from pydantic import StrictBool, StrictStr
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document, Path
-from netverify.load.formats.subnet_table import RouteTable, is_internet_gateway, subnet_table
+from netverify.load.formats.subnet_table import Occupancy, RouteTable, is_internet_gateway, subnet_table
 from netverify.load.kinds.common import Lenient
 from netverify.load.validation import InputErrors, parse_model
 from netverify.model.addresses import IPRange, parse_cidr
-from netverify.model.network import Subnet, Vpc
+from netverify.model.network import ROLE_NODES, ROLE_PODS, Subnet, Vpc
 
 _MAX_MODULE_DEPTH = 100
 
@@ -64,7 +65,21 @@ class LinkValues(Lenient):
     cidr_block: StrictStr | None = None
 
 
+class EksPlacementValues(Lenient):
+    """aws_eks_node_group and aws_eks_fargate_profile: the subnets their nodes or pods are placed in."""
+
+    subnet_ids: list[StrictStr] | None = None
+
+
+# What sits in the subnets of an EKS placement: managed nodes bring their VPC CNI pods; Fargate only pods.
+_PLACEMENT_ROLES = {
+    "aws_eks_node_group": frozenset({ROLE_NODES, ROLE_PODS}),
+    "aws_eks_fargate_profile": frozenset({ROLE_PODS}),
+}
+
 _MODELS: dict[str, type[Lenient]] = {
+    "aws_eks_node_group": EksPlacementValues,
+    "aws_eks_fargate_profile": EksPlacementValues,
     "aws_subnet": SubnetValues,
     "aws_vpc": VpcValues,
     "aws_route_table": RouteTableValues,
@@ -105,6 +120,10 @@ def load_terraform_json(doc: Document, builder: ClusterBuilder) -> None:
     _add_vpcs(doc, builder, parsed)
     _add_subnets(doc, builder, parsed, plan)
     _add_route_tables(doc, builder, parsed)
+    for kind, roles in _PLACEMENT_ROLES.items():
+        for address, values, path in parsed[kind]:
+            for subnet_id in values.subnet_ids or []:
+                subnet_table(builder).occupancy.append(Occupancy(subnet_id, roles, address, doc.source(*path)))
 
 
 def _blocks(doc: Document, builder: ClusterBuilder, texts: list[tuple[str | None, Path]]) -> list[IPRange] | None:

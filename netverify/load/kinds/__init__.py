@@ -37,6 +37,7 @@ KIND_LOADERS: dict[tuple[str, str], str] = {
     ("policy.networking.k8s.io", "AdminNetworkPolicy"): "adminnetworkpolicy:load_admin_network_policy",
     ("policy.networking.k8s.io", "BaselineAdminNetworkPolicy"): "adminnetworkpolicy:load_baseline_admin_network_policy",
     ("eksctl.io", "ClusterConfig"): "eksctl:load_cluster_config",
+    ("crd.k8s.amazonaws.com", "ENIConfig"): "eniconfig:load_eni_config",
 }
 for _group in ("projectcalico.org", "crd.projectcalico.org"):
     KIND_LOADERS.update(
@@ -87,6 +88,7 @@ KNOWN_VERSIONS: dict[str, set[str]] = {
     "crd.projectcalico.org": {"v1"},
     "elbv2.k8s.aws": {"v1beta1"},
     "eksctl.io": {"v1alpha5"},
+    "crd.k8s.amazonaws.com": {"v1alpha1"},
 }
 
 

@@ -91,7 +91,7 @@ def load_cluster_config(doc: Document, builder: ClusterBuilder) -> None:
     )
     if config.vpc.subnets is not None:
         topology = _declared_subnets(doc, builder, config, vpc_id)
-    elif config.vpc.id is None and config.availabilityZones and blocks:
+    elif config.vpc.id is None and config.availabilityZones and blocks and blocks[0].family == 4:
         topology = _generated_subnets(doc, builder, config, vpc_id, blocks[0])
     else:
         builder.warning(
@@ -105,6 +105,12 @@ def load_cluster_config(doc: Document, builder: ClusterBuilder) -> None:
         return
     for subnets in topology.values():
         table.subnets.extend(subnets.values())
+    _record_occupancy(doc, builder, config, topology)
+
+
+def _record_occupancy(doc: Document, builder: ClusterBuilder, config: ClusterConfig, topology: Topology) -> None:
+    """Nodes (and their VPC CNI pods) in the node groups' subnets, Fargate pods in the profiles' ones."""
+    table = subnet_table(builder)
     for field_name in ("nodeGroups", "managedNodeGroups"):
         for index, group in enumerate(getattr(config, field_name)):
             at = (field_name, index)
