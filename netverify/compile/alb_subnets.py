@@ -14,12 +14,8 @@ from collections.abc import Callable
 from netverify.model.addresses import IPRange
 from netverify.model.cluster import Cluster
 from netverify.model.ingress import IngressClassParams
-from netverify.model.network import Subnet
+from netverify.model.network import Subnet, discovery_candidates
 from netverify.model.source import SourceRef
-
-ROLE_TAG = {"internet-facing": "kubernetes.io/role/elb", "internal": "kubernetes.io/role/internal-elb"}
-ROLE = {"internet-facing": "alb-internet-facing", "internal": "alb-internal"}
-CLUSTER_TAG = "kubernetes.io/cluster/"
 
 Report = Callable[[str, str, SourceRef | None], None]
 
@@ -41,20 +37,16 @@ def _tagged(cluster: Cluster, tags: dict[str, tuple[str, ...]]) -> list[Subnet]:
 
 
 def _for_this_cluster(subnet: Subnet, cluster_name: str | None) -> bool:
-    tagged = [k[len(CLUSTER_TAG):] for k in subnet.tags if k.startswith(CLUSTER_TAG)]
+    tagged = subnet.cluster_tags()
     return not tagged or cluster_name is None or cluster_name in tagged
 
 
 def discover(cluster: Cluster, scheme: str) -> list[Subnet]:
-    """The controller's auto-discovery over the subnets the input describes."""
+    """The controller's auto-discovery over the subnets the input describes, with its cluster-tag filter
+    when the controller's `--cluster-name` is known."""
     name = cluster.alb_controller.cluster_name
     candidates = [s for s in cluster.subnets if _for_this_cluster(s, name)]
-    by_role = [s for s in candidates if ROLE[scheme] in s.roles or s.tags.get(ROLE_TAG[scheme]) in ("", "1")]
-    if by_role:
-        return by_role
-    if any(ROLE_TAG[k] in s.tags for s in candidates for k in ROLE_TAG):
-        return []  # role tags exist, none for this scheme: the controller finds no subnet
-    return [s for s in candidates if s.public is (scheme == "internet-facing")]
+    return discovery_candidates(candidates, scheme == "internet-facing")
 
 
 def resolve_subnets(
