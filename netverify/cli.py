@@ -85,6 +85,12 @@ def _add_common(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     command.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no warnings")
+    command.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text report (default auto: only on a terminal, and never when NO_COLOR is set)",
+    )
 
 
 def _pod_cidrs(args: argparse.Namespace) -> tuple[str, ...] | None:
@@ -128,7 +134,11 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _color(args: argparse.Namespace) -> bool:
-    return args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """`--color always|never` wins; `auto` colours a terminal unless NO_COLOR is set (no-color.org: any
+    non-empty value)."""
+    if args.color != "auto":
+        return args.color == "always"
+    return args.output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _analyze(args: argparse.Namespace, label: str, extra_services=()):
