@@ -39,4 +39,5 @@ def load_contract(path: str | None) -> tuple[Contract | None, list[Diagnostic]]:
                 "contract",
             )
         ]
-    return Contract(spec, source=path), []
+    allow_sources = [documents[0].source("allow", i) for i in range(len(spec.allow or []))]
+    return Contract(spec, source=path, allow_sources=allow_sources), []

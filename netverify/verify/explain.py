@@ -94,9 +94,18 @@ def _rule_matches(
 
 
 def trace_direction(
-    compiled: CompiledCluster, direction: Direction, target: int, peer: int, atom: int
+    compiled: CompiledCluster,
+    direction: Direction,
+    target: int,
+    peer: int,
+    atom: int,
+    ignore: frozenset[int] = frozenset(),
 ) -> DirectionTrace:
-    """Decisions for `target` (a class) in `direction` about `peer` (class or n_classes + IP atom)."""
+    """Decisions for `target` (a class) in `direction` about `peer` (class or n_classes + IP atom).
+
+    `ignore`: indexes of this direction's policies whose rules are skipped while their selection still
+    counts, i.e. the verdict without what those policies allow or deny (suppression asks this).
+    """
     tables = compiled.tables(direction)
     is_ingress = direction is Direction.INGRESS
     trace = DirectionTrace(direction, allowed=False)
@@ -111,7 +120,7 @@ def trace_direction(
             p = tables.target_policy[i]
             i += 1
             selecting.append(tables.policies[p])
-            if outcome is not None:
+            if outcome is not None or p in ignore:
                 continue
             policy = tables.policies[p]
             for r in range(tables.policy_rule_ptr[p], tables.policy_rule_ptr[p + 1]):

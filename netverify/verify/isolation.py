@@ -60,6 +60,24 @@ class AllowedBy:
         return f"{self.direction}: {self.kind} {self.policy} {self.rule}{where}{maybe}"
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """Why a violation does not fail the check: a policy annotation, a contract `allow` entry, or the
+    baseline; `file`/`line` point at the annotated policy, the contract entry or the baseline entry."""
+
+    kind: str  # "annotation", "contract" or "baseline"
+    justification: str
+    file: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "justification": self.justification, "file": self.file, "line": self.line}
+
+    def __str__(self) -> str:
+        where = f" at {self.file}:{self.line}" if self.file and self.line else ""
+        return f"{self.kind}{where}: {self.justification}"
+
+
 @dataclass
 class Violation:
     rule: str
@@ -69,9 +87,10 @@ class Violation:
     src_tenant: str
     dst_tenant: str
     allowed_by: list[AllowedBy] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)  # empty: the violation fails the check
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "rule": self.rule,
             "src": self.src.id,
             "dst": self.dst.id,
@@ -80,6 +99,9 @@ class Violation:
             "conn": self.conn.to_json(),
             "allowed_by": [a.to_json() for a in self.allowed_by],
         }
+        if self.suppressions:
+            data["suppressions"] = [s.to_json() for s in self.suppressions]
+        return data
 
 
 @dataclass
@@ -102,10 +124,15 @@ class Finding:
 
 @dataclass
 class CheckResult:
+    """`violations` fail the check; `suppressed` (annotation or contract `allow`) and `baselined` ones do
+    not, and are reported so that every exception stays visible."""
+
     violations: list[Violation]
     findings: list[Finding]
     errors: list[Diagnostic]
     stats: dict
+    suppressed: list[Violation] = field(default_factory=list)
+    baselined: list[Violation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -115,6 +142,8 @@ class CheckResult:
         return {
             "ok": self.ok,
             "violations": [v.to_json() for v in self.violations],
+            "suppressed": [v.to_json() for v in self.suppressed],
+            "baselined": [v.to_json() for v in self.baselined],
             "findings": [f.to_json() for f in self.findings],
             "errors": [
                 {
@@ -195,8 +224,9 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         return tenant_cache[namespace]
 
     shared = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.shared or []]
-    allows = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.allow or []]
+    allows = [(i, entry, _ports_mask(matrix, entry.ports)) for i, entry in enumerate(contract.spec.allow or [])]
     violations: list[Violation] = []
+    declared: list[Violation] = []
     for src, dst, conn in matrix.connections():
         if src.is_external or dst.is_external or src.namespace is None or dst.namespace is None:
             continue  # addresses and host endpoints belong to no tenant
@@ -210,25 +240,24 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
             from_shared = entry.both_ways and entry.namespace == src.namespace and pods_match(entry.pods, src_labels)
             if to_shared or from_shared:
                 remaining &= ~mask
-        for entry, mask in allows:
+        excepted = np.zeros_like(remaining)
+        reasons: list[Suppression] = []
+        for index, entry, mask in allows:
             if contract.party_matches(
                 entry.from_, src.namespace, src_tenant, src_labels
             ) and contract.party_matches(entry.to, dst.namespace, dst_tenant, dst_labels):
+                if (remaining & mask).any():
+                    excepted |= remaining & mask
+                    reasons.append(contract.allow_suppression(index))
                 remaining &= ~mask
-        if not remaining.any():
-            continue
-        leak = ConnSet(remaining, conn.space)
-        violations.append(
-            Violation(
-                "cross-tenant-flow",
-                src,
-                dst,
-                leak,
-                src_tenant,
-                dst_tenant,
-                explain_allowed(matrix, src, dst, leak),
-            )
-        )
+        for words, into, why in ((remaining, violations, []), (excepted, declared, reasons)):
+            if words.any():
+                flow = ConnSet(words, conn.space)
+                explained = explain_allowed(matrix, src, dst, flow)
+                into.append(Violation("cross-tenant-flow", src, dst, flow, src_tenant, dst_tenant, explained, why))
+    from netverify.verify.suppressions import suppress_annotated
+
+    violations, annotated = suppress_annotated(matrix, violations)
     findings = [
         Finding(
             d.code,
@@ -247,4 +276,4 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         "tenants": len({tenant(g.namespace) for g in cluster.groups}),
         "seconds": round(matrix.seconds, 3),
     }
-    return CheckResult(violations, findings, cluster.errors, stats)
+    return CheckResult(violations, findings, cluster.errors, stats, suppressed=annotated + declared)
