@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="isolation contract (default: every namespace is its own tenant, kube-system is shared)",
     )
-    check.add_argument("--format", "-f", choices=("text", "json", "md"), default="text")
+    check.add_argument("--format", "-f", choices=("text", "json", "sarif", "junit", "md"), default="text")
     _add_common(check)
     check.set_defaults(handler=run_check)
 

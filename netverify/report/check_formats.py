@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netverify.report import jsonfmt
+from netverify.report.sarif import render_sarif
 from netverify.verify.isolation import CheckResult
 
 
@@ -109,5 +110,6 @@ def render_md(view: CheckView) -> str:
 CHECK_FORMATS: dict[str, Callable[[CheckView], str]] = {
     "text": render_text,
     "json": render_json,
+    "sarif": render_sarif,
     "md": render_md,
 }

@@ -12,6 +12,7 @@ from netverify.engine.matrix import ConnectivityMatrix, Endpoint
 from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.policy import Action
 from netverify.model.services import ServiceMatch, ServiceUnion
+from netverify.model.source import SourceRef
 from netverify.verify.contract import Contract, pods_match, port_spec_service
 from netverify.verify.explain import trace_flow
 
@@ -133,6 +134,8 @@ class CheckResult:
     stats: dict
     suppressed: list[Violation] = field(default_factory=list)
     baselined: list[Violation] = field(default_factory=list)
+    baseline: str | None = None  # the baseline file the violations were compared with
+    endpoint_sources: dict[str, SourceRef] = field(default_factory=dict)  # where each endpoint is defined
 
     @property
     def ok(self) -> bool:
@@ -276,4 +279,7 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         "tenants": len({tenant(g.namespace) for g in cluster.groups}),
         "seconds": round(matrix.seconds, 3),
     }
-    return CheckResult(violations, findings, cluster.errors, stats, suppressed=annotated + declared)
+    sources = {group.id: group.source for group in matrix.compiled.groups if group.source is not None}
+    return CheckResult(
+        violations, findings, cluster.errors, stats, suppressed=annotated + declared, endpoint_sources=sources
+    )
