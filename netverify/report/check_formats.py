@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netverify.report import jsonfmt
+from netverify.report.junit import render_junit
 from netverify.report.sarif import render_sarif
 from netverify.verify.isolation import CheckResult
 
@@ -111,5 +112,6 @@ CHECK_FORMATS: dict[str, Callable[[CheckView], str]] = {
     "text": render_text,
     "json": render_json,
     "sarif": render_sarif,
+    "junit": render_junit,
     "md": render_md,
 }

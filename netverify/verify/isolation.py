@@ -136,6 +136,7 @@ class CheckResult:
     baselined: list[Violation] = field(default_factory=list)
     baseline: str | None = None  # the baseline file the violations were compared with
     endpoint_sources: dict[str, SourceRef] = field(default_factory=dict)  # where each endpoint is defined
+    tenants: list[str] = field(default_factory=list)  # every tenant with a pod, sorted
 
     @property
     def ok(self) -> bool:
@@ -272,14 +273,21 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         for d in cluster.diagnostics
         if d.severity is not Severity.ERROR and d.code in FINDING_CODES
     ]
+    tenants = sorted({tenant(g.namespace) for g in cluster.groups})
     stats = {
         "endpoints": len(matrix.workload_endpoints()),
         "classes": matrix.n_classes,
         "policies": len(cluster.policies),
-        "tenants": len({tenant(g.namespace) for g in cluster.groups}),
+        "tenants": len(tenants),
         "seconds": round(matrix.seconds, 3),
     }
     sources = {group.id: group.source for group in matrix.compiled.groups if group.source is not None}
     return CheckResult(
-        violations, findings, cluster.errors, stats, suppressed=annotated + declared, endpoint_sources=sources
+        violations,
+        findings,
+        cluster.errors,
+        stats,
+        suppressed=annotated + declared,
+        endpoint_sources=sources,
+        tenants=tenants,
     )
