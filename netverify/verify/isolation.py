@@ -273,6 +273,9 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         for d in cluster.diagnostics
         if d.severity is not Severity.ERROR and d.code in FINDING_CODES
     ]
+    from netverify.verify.findings import find_policy_findings  # imports a numba kernel
+
+    findings += find_policy_findings(matrix.compiled)
     tenants = sorted({tenant(g.namespace) for g in cluster.groups})
     stats = {
         "endpoints": len(matrix.workload_endpoints()),
