@@ -9,14 +9,15 @@ never line numbers, so an alert survives edits above it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from netverify import __version__
-from netverify.report import jsonfmt
 from netverify.report.rule_help import HELP_URL, PROJECT_URL, RULES, rule_help
 from netverify.verify.isolation import CheckResult, Finding, Suppression, Violation
 
@@ -29,14 +30,23 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 SUPPRESSION_KINDS = {"annotation": "inSource", "contract": "external", "baseline": "external"}
 
 
+@functools.lru_cache(maxsize=4096)
+def _artifact(file: str, cwd: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_artifact_location(file, Path(cwd)).items())
+
+
 def artifact(file: str) -> dict:
     """A file as SARIF names it: relative to the working directory when inside it, else a file URI."""
+    return dict(_artifact(file, os.getcwd()))
+
+
+def _artifact_location(file: str, cwd: Path) -> dict:
     if file.startswith("<"):  # <stdin>
         return {"uri": quote(file, safe="")}
     path = Path(file)
-    absolute = path if path.is_absolute() else Path.cwd() / path
+    absolute = path if path.is_absolute() else cwd / path
     try:
-        relative = os.path.relpath(absolute, Path.cwd())
+        relative = os.path.relpath(absolute, cwd)
     except ValueError:  # another drive
         relative = ".."
     if relative.startswith(".."):
@@ -169,4 +179,5 @@ def build_sarif(result: CheckResult) -> dict:
 
 
 def render_sarif(view: CheckView) -> str:
-    return jsonfmt.dumps(build_sarif(view.result)) + "\n"
+    """Plainly indented: a SARIF log is read by tools first, and can hold many thousand results."""
+    return json.dumps(build_sarif(view.result), indent=1) + "\n"
