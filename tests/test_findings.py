@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from manifests import namespace, netpol, pod
 from test_engine_vs_reference import EXTERNAL_PROBES, clusters
 from test_engine_vs_reference_ordered import ordered_clusters
@@ -234,4 +235,27 @@ def test_removing_what_a_finding_calls_dead_changes_no_kubernetes_flow(manifests
 @SETTINGS
 @given(ordered_clusters())
 def test_removing_what_a_finding_calls_dead_changes_no_ordered_flow(manifests):
+    assert_findings_are_dead_code(manifests, "calico")
+
+
+@st.composite
+def clusters_with_overlapping_policies(draw):
+    """Random clusters plus a copy of one policy, under a name that sorts before or after it, with some of
+    its rules dropped: redundancy (and its order independence) is then common, not rare."""
+    manifests = draw(clusters())
+    policies = [m for m in manifests if m["kind"] == "NetworkPolicy"]
+    if not policies:
+        return manifests
+    copy = json.loads(json.dumps(draw(st.sampled_from(policies))))
+    copy["metadata"]["name"] = draw(st.sampled_from(["a-copy", "zz-copy"])) + copy["metadata"]["name"]
+    for direction in ("ingress", "egress"):
+        rules = copy["spec"].get(direction)
+        if rules:
+            copy["spec"][direction] = draw(st.lists(st.sampled_from(rules), max_size=len(rules), unique_by=id))
+    return [*manifests, copy]
+
+
+@SETTINGS
+@given(clusters_with_overlapping_policies())
+def test_removing_a_policy_reported_redundant_beside_its_copy_changes_no_flow(manifests):
     assert_findings_are_dead_code(manifests, "calico")
