@@ -138,3 +138,14 @@ def test_input_errors_are_tool_notifications(tmp_path):
     assert invocation["executionSuccessful"] is False
     [note] = invocation["toolExecutionNotifications"]
     assert where(note["locations"][0])[0] == "repo/broken.yaml"
+
+
+def test_every_rule_that_would_allow_the_flow_is_a_related_location():
+    """Fixing the reported rule alone would not close the leak: the redundant copy also allows it."""
+    results = sarif("fixtures/gate", code=1)["runs"][0]["results"]
+    [leak] = [r for r in results if r["ruleId"] == "cross-tenant-flow" and "suppressions" not in r]
+    billing = ROOT / "fixtures/gate/billing.yaml"
+    related = {where(r) for r in leak["relatedLocations"]}
+    assert ("fixtures/gate/billing.yaml", line_of(billing, "- from:", "name: ledger-api-v2")) in related
+    texts = [leak["message"]["text"], *(r["message"]["text"] for r in leak["relatedLocations"])]
+    assert any("billing/ledger-api ingress[0]" in text for text in texts)

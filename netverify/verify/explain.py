@@ -29,6 +29,7 @@ class Decision:
     policy: Policy | None = None
     rule: Rule | None = None
     detail: str = ""
+    policy_index: int | None = None  # the policy's index in its direction's tables (for `ignore`)
 
     @property
     def source(self) -> SourceRef | None:
@@ -127,7 +128,7 @@ def trace_direction(
                 if not _rule_matches(compiled, tables, r, target, peer, atom, is_ingress):
                     continue
                 action = _ACTIONS[tables.rule_action[r]]
-                trace.decisions.append(Decision("rule", action, tier, policy, tables.rules[r][1]))
+                trace.decisions.append(Decision("rule", action, tier, policy, tables.rules[r][1], policy_index=p))
                 if action is not Action.LOG:
                     outcome = action
                     break

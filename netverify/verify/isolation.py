@@ -14,7 +14,7 @@ from netverify.model.policy import Action
 from netverify.model.services import ServiceMatch, ServiceUnion
 from netverify.model.source import SourceRef
 from netverify.verify.contract import Contract, pods_match, port_spec_service
-from netverify.verify.explain import trace_flow
+from netverify.verify.explain import Decision, trace_direction, trace_flow
 
 MAX_EXPLAINED_ATOMS = 16
 FINDING_CODES = {
@@ -182,39 +182,54 @@ def _labels(matrix: ConnectivityMatrix, endpoint: Endpoint) -> dict[str, str]:
 def explain_allowed(
     matrix: ConnectivityMatrix, src: Endpoint, dst: Endpoint, conn: ConnSet
 ) -> list[AllowedBy]:
-    """The rules (or defaults) that allowed `conn` from src to dst, on both sides, without repeats."""
+    """The rules (or defaults) that allowed `conn` from src to dst, on both sides, without repeats.
+
+    Not only the rule that decided: also every rule that would allow the flow if the ones before it were
+    fixed (the same trace without their policies), so that fixing the reported rule is not a surprise.
+    """
     assert src.class_index is not None and dst.class_index is not None
-    atoms = np.flatnonzero(matrix.compiled.services.unpack(conn.words))[:MAX_EXPLAINED_ATOMS]
+    compiled = matrix.compiled
+    atoms = np.flatnonzero(compiled.services.unpack(conn.words))[:MAX_EXPLAINED_ATOMS]
     found: dict[tuple, AllowedBy] = {}
-    peers = matrix.compiled.peers
     for atom in atoms:
-        flow = trace_flow(matrix.compiled, ("class", src.class_index), ("class", dst.class_index), int(atom))
-        for trace in (flow.egress, flow.ingress):
+        flow = trace_flow(compiled, ("class", src.class_index), ("class", dst.class_index), int(atom))
+        for trace, target, peer in ((flow.egress, src, dst), (flow.ingress, dst, src)):
             if trace is None:
                 continue
-            decision = trace.deciding
             direction = trace.direction.value
-            if decision is not None and decision.step == "rule" and decision.action is Action.ALLOW:
-                assert decision.policy is not None and decision.rule is not None
-                other = dst.class_index if direction == "egress" else src.class_index
-                key = (direction, decision.policy.kind, decision.policy.name, decision.rule.name)
-                found.setdefault(
-                    key,
-                    AllowedBy(
-                        direction,
-                        decision.policy.kind,
-                        decision.policy.name,
-                        decision.rule.name,
-                        decision.rule.source.file,
-                        decision.rule.source.line,
-                        uncertain=not peers.mask(decision.rule.peer, possible=False)[other],
-                    ),
-                )
-            else:
+            decision = trace.deciding
+            if decision is None or decision.step != "rule" or decision.action is not Action.ALLOW:
                 last = trace.decisions[-1].detail if trace.decisions else "allowed by default"
-                key = (direction, "default")
-                found.setdefault(key, AllowedBy(direction, "default", None, last, None, None))
+                found.setdefault((direction, "default"), AllowedBy(direction, "default", None, last, None, None))
+                continue
+            ignored: set[int] = set()
+            while decision is not None and decision.step == "rule" and decision.action is Action.ALLOW:
+                _record_rule(matrix, found, direction, decision, peer)
+                assert decision.policy_index is not None
+                ignored.add(decision.policy_index)
+                again = trace_direction(
+                    compiled, trace.direction, target.class_index, peer.class_index, int(atom), frozenset(ignored)
+                )
+                decision = again.deciding if again.allowed else None
     return list(found.values())
+
+
+def _record_rule(
+    matrix: ConnectivityMatrix, found: dict[tuple, AllowedBy], direction: str, decision: Decision, peer: Endpoint
+) -> None:
+    assert decision.policy is not None and decision.rule is not None and peer.class_index is not None
+    key = (direction, decision.policy.kind, decision.policy.name, decision.rule.name)
+    if key in found:
+        return
+    found[key] = AllowedBy(
+        direction,
+        decision.policy.kind,
+        decision.policy.name,
+        decision.rule.name,
+        decision.rule.source.file,
+        decision.rule.source.line,
+        uncertain=not matrix.compiled.peers.mask(decision.rule.peer, possible=False)[peer.class_index],
+    )
 
 
 def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
