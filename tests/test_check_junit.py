@@ -82,3 +82,27 @@ def test_input_errors_are_errored_test_cases(tmp_path):
     [case] = suite(root, "input").findall("testcase")
     assert case.get("name").startswith("repo/broken.yaml:") and case.find("error") is not None
     assert int(root.get("errors")) == 1
+
+
+def test_configuration_violations_fail_in_their_own_suite():
+    from dataclasses import dataclass
+
+    import netverify
+    from netverify.report.junit import build_junit
+    from netverify.verify.contract import Contract
+    from netverify.verify.isolation import check_isolation
+
+    @dataclass
+    class SharedBalancer:
+        rule: str
+        message: str
+        file: str
+        line: int
+
+    result = check_isolation(netverify.analyze(str(ROOT / "fixtures" / "multi-tenant")), Contract.default_contract())
+    result.violations.append(SharedBalancer("ingress-group-cross-tenant", "ALB shared by a and b", "ingress.yaml", 7))
+    root = ET.fromstring(ET.tostring(build_junit(result)))
+    [case] = suite(root, "configuration").findall("testcase")
+    assert case.find("failure").get("type") == "ingress-group-cross-tenant"
+    assert "ingress.yaml:7" in case.find("failure").text
+    assert counts(suite(root, "tenant isolation"))[1] == 0

@@ -149,3 +149,35 @@ def test_every_rule_that_would_allow_the_flow_is_a_related_location():
     assert ("fixtures/gate/billing.yaml", line_of(billing, "- from:", "name: ledger-api-v2")) in related
     texts = [leak["message"]["text"], *(r["message"]["text"] for r in leak["relatedLocations"])]
     assert any("billing/ledger-api ingress[0]" in text for text in texts)
+
+
+def test_violations_that_are_configurations_not_flows_are_results_at_their_line():
+    """Violations without src/dst (e.g. two tenants behind one load balancer) keep their own location."""
+    from dataclasses import dataclass, field
+
+    import netverify
+    from netverify.model.source import SourceRef
+    from netverify.report.sarif import build_sarif
+    from netverify.verify.contract import Contract
+    from netverify.verify.isolation import check_isolation
+
+    @dataclass
+    class SharedBalancer:
+        rule: str
+        message: str
+        file: str
+        line: int
+        related: list = field(default_factory=list)
+
+    result = check_isolation(netverify.analyze(str(ROOT / "fixtures" / "multi-tenant")), Contract.default_contract())
+    shared = SharedBalancer("ingress-group-cross-tenant", "ALB shared by a and b", "ingress.yaml", 7)
+    shared.related.append(SourceRef("other.yaml", 3))
+    result.violations.append(shared)
+    log = build_sarif(result)
+    jsonschema.validate(log, SCHEMA, cls=jsonschema.Draft4Validator)
+    [found] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "ingress-group-cross-tenant"]
+    assert found["level"] == "error" and found["message"]["text"] == "ALB shared by a and b"
+    assert where(found["locations"][0]) == ("ingress.yaml", 7) and where(found["relatedLocations"][0]) == (
+        "other.yaml",
+        3,
+    )

@@ -33,6 +33,10 @@ def render_text(view: CheckView) -> str:
         ("BASELINED", yellow, result.baselined),
     ):
         for v in violations:
+            if not hasattr(v, "src"):  # a configuration, not a flow
+                where = f"{v.file}:{v.line}: " if v.file else ""
+                lines.append(f"{colour}{label}{reset} {v.rule}: {where}{v.message}")
+                continue
             lines.append(
                 f"{colour}{label}{reset} {v.rule}: {bold}{v.src.id}{reset} ({v.src_tenant}) -> "
                 f"{bold}{v.dst.id}{reset} ({v.dst_tenant}): {v.conn}"

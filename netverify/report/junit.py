@@ -47,6 +47,8 @@ def _isolation_suite(root: ET.Element, result: CheckResult) -> None:
     pairs: dict[tuple[str, str], dict[str, list[Violation]]] = {}
     for status, violations in (("open", result.violations), ("excepted", result.suppressed + result.baselined)):
         for v in violations:
+            if not hasattr(v, "src"):
+                continue  # configuration violations: suite "configuration"
             pairs.setdefault((v.src_tenant, v.dst_tenant), {"open": [], "excepted": []})[status].append(v)
     baselined = {id(v) for v in result.baselined}
     tenants = sorted(set(result.tenants) | {t for pair in pairs for t in pair})
@@ -74,6 +76,20 @@ def _isolation_suite(root: ET.Element, result: CheckResult) -> None:
                 )
 
 
+def _configuration_suite(root: ET.Element, result: CheckResult) -> None:
+    """Violations that are configurations, not flows (e.g. tenants behind one load balancer)."""
+    suite = _suite(root, "configuration", 0.0)
+    for v in result.violations:
+        if hasattr(v, "src"):
+            continue
+        file, line = getattr(v, "file", None), getattr(v, "line", None)
+        where = f"{file}:{line}" if file and line else (file or "")
+        case = ET.SubElement(suite, "testcase", classname=f"netverify.{v.rule}", name=f"{v.rule} {where}".strip())
+        case.set("time", "0")
+        failure = ET.SubElement(case, "failure", type=v.rule, message=v.message)
+        failure.text = f"{where}: {v.message}" if where else v.message
+
+
 def _findings_suite(root: ET.Element, result: CheckResult) -> None:
     suite = _suite(root, "findings", 0.0)
     for f in result.findings:
@@ -99,6 +115,8 @@ def _input_suite(root: ET.Element, result: CheckResult) -> None:
 def build_junit(result: CheckResult) -> ET.Element:
     root = ET.Element("testsuites", name="netverify check")
     _isolation_suite(root, result)
+    if any(not hasattr(v, "src") for v in result.violations):
+        _configuration_suite(root, result)
     _findings_suite(root, result)
     if result.errors:
         _input_suite(root, result)

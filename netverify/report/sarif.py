@@ -106,6 +106,27 @@ def _violation_result(result: CheckResult, v: Violation, index: dict[str, int], 
     return found
 
 
+def _config_result(v, index: dict[str, int]) -> dict:
+    """A violation that is a configuration, not a flow (no src/dst): its message at its own file:line."""
+    file, line = getattr(v, "file", None), getattr(v, "line", None)
+    found: dict = {
+        "ruleId": v.rule,
+        "ruleIndex": index[v.rule],
+        "level": "error",
+        "message": {"text": v.message},
+        "locations": [location(file or "<unknown>", line)],
+        "partialFingerprints": {"netverifyConfig/v1": fingerprint(v.rule, file or "", v.message)},
+    }
+    related = [r for r in getattr(v, "related", []) if r is not None]
+    if related:
+        found["relatedLocations"] = [location(r.file, r.line or None, None, i + 1) for i, r in enumerate(related)]
+    return found
+
+
+def _result(result: CheckResult, v, index: dict[str, int], status: str) -> dict:
+    return _violation_result(result, v, index, status) if hasattr(v, "src") else _config_result(v, index)
+
+
 def _suppression(why: Suppression) -> dict:
     found: dict = {"kind": SUPPRESSION_KINDS.get(why.kind, "external"), "status": "accepted"}
     found["justification"] = why.justification
@@ -150,9 +171,9 @@ def build_sarif(result: CheckResult) -> dict:
     used += [f.rule for f in result.findings]
     rule_ids = list(RULES) + sorted(set(used) - set(RULES))
     index = {rule: i for i, rule in enumerate(rule_ids)}
-    results = [_violation_result(result, v, index, "open") for v in result.violations]
-    results += [_violation_result(result, v, index, "suppressed") for v in result.suppressed]
-    results += [_violation_result(result, v, index, "baselined") for v in result.baselined]
+    results = [_result(result, v, index, "open") for v in result.violations]
+    results += [_result(result, v, index, "suppressed") for v in result.suppressed]
+    results += [_result(result, v, index, "baselined") for v in result.baselined]
     results += [_finding_result(f, index) for f in result.findings]
     run: dict = {
         "tool": {

@@ -144,7 +144,11 @@ def load_baseline(path: str) -> tuple[list[BaselineEntry] | None, list[Diagnosti
 def baseline_document(result: CheckResult) -> str:
     """The baseline of today's failing violations, sorted, one entry per line so reviews read well."""
     entries = sorted(
-        ({"rule": v.rule, "src": v.src.id, "dst": v.dst.id, "conn": v.conn.to_json()} for v in result.violations),
+        (
+            {"rule": v.rule, "src": v.src.id, "dst": v.dst.id, "conn": v.conn.to_json()}
+            for v in result.violations
+            if hasattr(v, "src")  # configuration violations are not flows: a baseline does not accept them
+        ),
         key=lambda e: (e["rule"], e["src"], e["dst"]),
     )
     lines = ",\n".join("    " + json.dumps(e, separators=(", ", ": ")) for e in entries)
@@ -164,6 +168,9 @@ def apply_baseline(result: CheckResult, entries: list[BaselineEntry], path: str)
     still: list[Violation] = []
     used: set[int] = set()
     for v in result.violations:
+        if not hasattr(v, "src"):
+            still.append(v)
+            continue
         candidates = by_flow.get((v.rule, v.src.id, v.dst.id), [])
         used.update(id(e) for e in candidates)
         flow = _protocol_ranges(v)

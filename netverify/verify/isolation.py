@@ -182,18 +182,22 @@ def _labels(matrix: ConnectivityMatrix, endpoint: Endpoint) -> dict[str, str]:
 def explain_allowed(
     matrix: ConnectivityMatrix, src: Endpoint, dst: Endpoint, conn: ConnSet
 ) -> list[AllowedBy]:
-    """The rules (or defaults) that allowed `conn` from src to dst, on both sides, without repeats.
+    """The rules (or defaults) that allowed `conn` from src to dst, on both sides, without repeats; src may be
+    an external endpoint (then only the destination's ingress decides).
 
     Not only the rule that decided: also every rule that would allow the flow if the ones before it were
     fixed (the same trace without their policies), so that fixing the reported rule is not a surprise.
     """
-    assert src.class_index is not None and dst.class_index is not None
+    assert dst.class_index is not None
     compiled = matrix.compiled
     atoms = np.flatnonzero(compiled.services.unpack(conn.words))[:MAX_EXPLAINED_ATOMS]
     found: dict[tuple, AllowedBy] = {}
+    source = ("class", src.class_index) if src.class_index is not None else ("atom", src.atoms[0])
+    src_peer = src.class_index if src.class_index is not None else matrix.n_classes + src.atoms[0]
     for atom in atoms:
-        flow = trace_flow(compiled, ("class", src.class_index), ("class", dst.class_index), int(atom))
-        for trace, target, peer in ((flow.egress, src, dst), (flow.ingress, dst, src)):
+        flow = trace_flow(compiled, source, ("class", dst.class_index), int(atom))
+        sides = ((flow.egress, src_peer, dst.class_index), (flow.ingress, dst.class_index, src_peer))
+        for trace, target, peer in sides:
             if trace is None:
                 continue
             direction = trace.direction.value
@@ -207,17 +211,16 @@ def explain_allowed(
                 _record_rule(matrix, found, direction, decision, peer)
                 assert decision.policy_index is not None
                 ignored.add(decision.policy_index)
-                again = trace_direction(
-                    compiled, trace.direction, target.class_index, peer.class_index, int(atom), frozenset(ignored)
-                )
+                again = trace_direction(compiled, trace.direction, target, peer, int(atom), frozenset(ignored))
                 decision = again.deciding if again.allowed else None
     return list(found.values())
 
 
 def _record_rule(
-    matrix: ConnectivityMatrix, found: dict[tuple, AllowedBy], direction: str, decision: Decision, peer: Endpoint
+    matrix: ConnectivityMatrix, found: dict[tuple, AllowedBy], direction: str, decision: Decision, peer: int
 ) -> None:
-    assert decision.policy is not None and decision.rule is not None and peer.class_index is not None
+    """`peer`: the other end's index in the peer space (a class, or n_classes + an IP atom)."""
+    assert decision.policy is not None and decision.rule is not None
     key = (direction, decision.policy.kind, decision.policy.name, decision.rule.name)
     if key in found:
         return
@@ -228,7 +231,7 @@ def _record_rule(
         decision.rule.name,
         decision.rule.source.file,
         decision.rule.source.line,
-        uncertain=not matrix.compiled.peers.mask(decision.rule.peer, possible=False)[peer.class_index],
+        uncertain=not matrix.compiled.peers.mask(decision.rule.peer, possible=False)[peer],
     )
 
 

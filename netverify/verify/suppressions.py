@@ -49,8 +49,10 @@ def suppress_annotated(
     suppressed: list[Violation] = []
     space = compiled.services
     for violation in violations:
+        if not _between_pods(violation):
+            failing.append(violation)  # exposure or configuration violations: not this annotation's to excuse
+            continue
         src, dst = violation.src.class_index, violation.dst.class_index
-        assert src is not None and dst is not None
         excused = np.zeros(space.size, dtype=bool)
         reasons: dict[str, Suppression] = {}
         for atom in np.flatnonzero(space.unpack(violation.conn.words)):
@@ -83,6 +85,18 @@ def suppress_annotated(
             failing.append(_part(matrix, violation, rest, []))
         suppressed.append(_part(matrix, violation, violation.conn.words & words, list(reasons.values())))
     return failing, suppressed
+
+
+def _between_pods(violation) -> bool:
+    """A cross-tenant flow between two pods (other violations carry no src/dst, or an external src)."""
+    src, dst = getattr(violation, "src", None), getattr(violation, "dst", None)
+    return (
+        violation.rule == "cross-tenant-flow"
+        and src is not None
+        and dst is not None
+        and src.class_index is not None
+        and dst.class_index is not None
+    )
 
 
 def _part(matrix: ConnectivityMatrix, violation: Violation, words: np.ndarray, why: list[Suppression]) -> Violation:
