@@ -46,7 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="isolation contract (default: every namespace is its own tenant, kube-system is shared)",
     )
-    check.add_argument("--format", "-f", choices=("text", "json", "md"), default="text")
+    check.add_argument("--format", "-f", choices=("text", "json", "sarif", "junit", "md"), default="text")
+    baseline = check.add_mutually_exclusive_group()
+    baseline.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="fail only on violations not in FILE (written by --write-baseline); baselined ones are listed",
+    )
+    baseline.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="record today's failing violations in FILE, then check against it (adopting the gate on a "
+        "repository that already leaks)",
+    )
     _add_common(check)
     check.set_defaults(handler=run_check)
 
@@ -114,6 +126,12 @@ def _add_common(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     command.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no warnings")
+    command.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text report (default auto: only on a terminal, and never when NO_COLOR is set)",
+    )
 
 
 def _pod_cidrs(args: argparse.Namespace) -> tuple[str, ...] | None:
@@ -157,7 +175,11 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _color(args: argparse.Namespace) -> bool:
-    return args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """`--color always|never` wins; `auto` colours a terminal unless NO_COLOR is set (no-color.org: any
+    non-empty value)."""
+    if args.color != "auto":
+        return args.color == "always"
+    return args.output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _analyze(args: argparse.Namespace, label: str, extra_services=()):
@@ -205,11 +227,28 @@ def run_check(args: argparse.Namespace) -> int:
     if contract is None:
         _print_diagnostics(contract_errors, args.quiet)
         return EXIT_INPUT
+    entries = None
+    if args.baseline:
+        from netverify.verify.baseline import load_baseline
+
+        entries, baseline_errors = load_baseline(args.baseline)
+        if entries is None:
+            _print_diagnostics(baseline_errors, args.quiet)
+            return EXIT_INPUT
     analyzed = _analyze(args, "checking", contract_services(contract))
     if analyzed is None:
         return EXIT_INPUT
     matrix, errors = analyzed
     result = check_isolation(matrix, contract)
+    if args.write_baseline:
+        from netverify.verify.baseline import baseline_document, load_baseline
+
+        _write(baseline_document(result), args.write_baseline)
+        entries, _ = load_baseline(args.write_baseline)
+    if entries is not None:
+        from netverify.verify.baseline import apply_baseline
+
+        apply_baseline(result, entries, args.baseline or args.write_baseline)
     _write(CHECK_FORMATS[args.format](CheckView(result, _color(args))), args.output)
     if errors:
         return EXIT_INPUT

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
+from netverify.load.annotations import check_annotations
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
 from netverify.load.formats import finalizers_for as format_finalizers_for
@@ -92,6 +93,7 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
         )
         return
     builder.used_kind_modules.add(module_of(entry))
+    check_annotations(doc, builder)
     try:
         resolve(entry)(doc, builder)
     except InputErrors as errors:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netverify.report import jsonfmt
+from netverify.report.junit import render_junit
+from netverify.report.sarif import render_sarif
 from netverify.verify.isolation import CheckResult, Violation
 
 
@@ -25,25 +27,26 @@ def render_text(view: CheckView) -> str:
         ("\033[31m", "\033[32m", "\033[33m", "\033[1m", "\033[0m") if view.color else ("", "", "", "", "")
     )
     lines: list[str] = []
-    for v in result.violations:
-        if not isinstance(v, Violation):
-            where = f"{v.file}:{v.line}: " if v.file else ""
-            lines.append(f"{red}VIOLATION{reset} {v.rule}: {where}{v.message}")
-            continue
-        lines.append(
-            f"{red}VIOLATION{reset} {v.rule}: {bold}{v.src.id}{reset} ({v.src_tenant}) -> "
-            f"{bold}{v.dst.id}{reset} ({v.dst_tenant}): {v.conn}"
-        )
-        for allowed in v.allowed_by:
-            lines.append(f"    allowed by {allowed}")
+    for label, colour, violations in (
+        ("VIOLATION", red, result.violations),
+        ("SUPPRESSED", yellow, result.suppressed),
+        ("BASELINED", yellow, result.baselined),
+    ):
+        for v in violations:
+            if not isinstance(v, Violation):  # a configuration, not a flow
+                where = f"{v.file}:{v.line}: " if v.file else ""
+                lines.append(f"{colour}{label}{reset} {v.rule}: {where}{v.message}")
+                continue
+            lines.append(
+                f"{colour}{label}{reset} {v.rule}: {bold}{v.src.id}{reset} ({v.src_tenant}) -> "
+                f"{bold}{v.dst.id}{reset} ({v.dst_tenant}): {v.conn}"
+            )
+            lines.extend(f"    allowed by {allowed}" for allowed in v.allowed_by)
+            lines.extend(f"    suppressed by {why}" for why in v.suppressions)
     for f in result.findings:
         where = f"{f.file}:{f.line}: " if f.file and f.line else (f"{f.file}: " if f.file else "")
         lines.append(f"{yellow}{f.severity}{reset} {f.rule}: {where}{f.message}")
-    stats = result.stats
-    summary = (
-        f"{stats['endpoints']} endpoints, {stats['tenants']} tenants, {stats['policies']} policies: "
-        f"{len(result.violations)} violations, {len(result.findings)} findings"
-    )
+    summary = _summary(result)
     if result.errors:
         lines.append(f"{red}input errors: isolation cannot be proven on partial input{reset} ({summary})")
     elif result.violations:
@@ -51,6 +54,21 @@ def render_text(view: CheckView) -> str:
     else:
         lines.append(f"{green}isolation holds{reset} ({summary})")
     return "\n".join(lines) + "\n"
+
+
+def _summary(result: CheckResult) -> str:
+    stats = result.stats
+    counts = [f"{len(result.violations)} violations"]
+    counts += [
+        f"{len(found)} {name}"
+        for name, found in (("suppressed", result.suppressed), ("baselined", result.baselined))
+        if found
+    ]
+    return (
+        f"{stats['endpoints']} endpoints, {stats['tenants']} tenants, {stats['policies']} policies: "
+        + ", ".join(counts)
+        + f", {len(result.findings)} findings"
+    )
 
 
 def _md(text: str) -> str:
@@ -77,6 +95,20 @@ def render_md(view: CheckView) -> str:
             src, dst = f"{_md(v.src.id)} ({_md(v.src_tenant)})", f"{_md(v.dst.id)} ({_md(v.dst_tenant)})"
             out.append(f"| {src} | {dst} | {_md(str(v.conn))} | {by} |")
         out.append("")
+    exceptions = [(v, "suppressed") for v in result.suppressed] + [(v, "baselined") for v in result.baselined]
+    if exceptions:
+        out += [
+            "<details><summary>"
+            f"{len(result.suppressed)} suppressed, {len(result.baselined)} baselined (not failing)</summary>",
+            "",
+            "| source | destination | allowed | status | why |",
+            "|---|---|---|---|---|",
+        ]
+        for v, status in exceptions:
+            why = "<br>".join(_md(str(s)) for s in v.suppressions)
+            src, dst = f"{_md(v.src.id)} ({_md(v.src_tenant)})", f"{_md(v.dst.id)} ({_md(v.dst_tenant)})"
+            out.append(f"| {src} | {dst} | {_md(str(v.conn))} | {status} | {why} |")
+        out += ["", "</details>", ""]
     if result.findings:
         out += ["| severity | rule | where | message |", "|---|---|---|---|"]
         for f in result.findings:
@@ -91,5 +123,7 @@ def render_md(view: CheckView) -> str:
 CHECK_FORMATS: dict[str, Callable[[CheckView], str]] = {
     "text": render_text,
     "json": render_json,
+    "sarif": render_sarif,
+    "junit": render_junit,
     "md": render_md,
 }

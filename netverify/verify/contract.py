@@ -7,14 +7,18 @@ or by lists, declare shared services and allowed exceptions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, StrictStr, field_validator, model_validator
 
 from netverify.load.kinds.common import Strict
 from netverify.model.services import PROTOCOL_NUMBERS, VALUE_DOMAINS, ProtocolPorts
+from netverify.model.source import SourceRef
 from netverify.model.workloads import Namespace
+
+if TYPE_CHECKING:
+    from netverify.verify.isolation import Suppression
 
 ANY_TENANT = "*"
 
@@ -110,6 +114,20 @@ class Contract:
     spec: ContractSpec
     default: bool = False
     source: str | None = None
+    allow_sources: list[SourceRef] = field(default_factory=list)  # where each `allow` entry is written
+
+    def allow_suppression(self, index: int) -> Suppression:
+        """A declared exception as the suppression it is: its reason, or which entry declared it."""
+        from netverify.verify.isolation import Suppression  # isolation imports this module
+
+        entry = (self.spec.allow or [])[index]
+        where = self.allow_sources[index] if index < len(self.allow_sources) else None
+        return Suppression(
+            "contract",
+            entry.reason or f"declared exception allow[{index}] of the contract",
+            where.file if where else self.source,
+            where.line if where else None,
+        )
 
     @classmethod
     def default_contract(cls) -> Contract:

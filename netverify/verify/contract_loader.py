@@ -38,4 +38,5 @@ def load_contract(path: str | dict | None) -> tuple[Contract | None, list[Diagno
         return None, list(errors.diagnostics)
     except InputError as error:
         return None, [Diagnostic(Severity.ERROR, error.message, error.source, "contract")]
-    return Contract(spec, source=path), []
+    allow_sources = [documents[0].source("allow", i) for i in range(len(spec.allow or []))]
+    return Contract(spec, source=path, allow_sources=allow_sources), []

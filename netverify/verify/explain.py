@@ -29,6 +29,7 @@ class Decision:
     policy: Policy | None = None
     rule: Rule | None = None
     detail: str = ""
+    policy_index: int | None = None  # the policy's index in its direction's tables (for `ignore`)
 
     @property
     def source(self) -> SourceRef | None:
@@ -94,9 +95,18 @@ def _rule_matches(
 
 
 def trace_direction(
-    compiled: CompiledCluster, direction: Direction, target: int, peer: int, atom: int
+    compiled: CompiledCluster,
+    direction: Direction,
+    target: int,
+    peer: int,
+    atom: int,
+    ignore: frozenset[int] = frozenset(),
 ) -> DirectionTrace:
-    """Decisions for `target` (a class) in `direction` about `peer` (class or n_classes + IP atom)."""
+    """Decisions for `target` (a class) in `direction` about `peer` (class or n_classes + IP atom).
+
+    `ignore`: indexes of this direction's policies whose rules are skipped while their selection still
+    counts, i.e. the verdict without what those policies allow or deny (suppression asks this).
+    """
     tables = compiled.tables(direction)
     is_ingress = direction is Direction.INGRESS
     trace = DirectionTrace(direction, allowed=False)
@@ -111,14 +121,14 @@ def trace_direction(
             p = tables.target_policy[i]
             i += 1
             selecting.append(tables.policies[p])
-            if outcome is not None:
+            if outcome is not None or p in ignore:
                 continue
             policy = tables.policies[p]
             for r in range(tables.policy_rule_ptr[p], tables.policy_rule_ptr[p + 1]):
                 if not _rule_matches(compiled, tables, r, target, peer, atom, is_ingress):
                     continue
                 action = _ACTIONS[tables.rule_action[r]]
-                trace.decisions.append(Decision("rule", action, tier, policy, tables.rules[r][1]))
+                trace.decisions.append(Decision("rule", action, tier, policy, tables.rules[r][1], policy_index=p))
                 if action is not Action.LOG:
                     outcome = action
                     break

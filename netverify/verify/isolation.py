@@ -12,8 +12,9 @@ from netverify.engine.matrix import ConnectivityMatrix, Endpoint
 from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.policy import Action
 from netverify.model.services import ServiceMatch, ServiceUnion
+from netverify.model.source import SourceRef
 from netverify.verify.contract import Contract, pods_match, port_spec_service
-from netverify.verify.explain import trace_flow
+from netverify.verify.explain import Decision, trace_direction, trace_flow
 from netverify.verify.load_balancer_checks import check_load_balancers
 
 MAX_EXPLAINED_ATOMS = 16
@@ -61,6 +62,24 @@ class AllowedBy:
         return f"{self.direction}: {self.kind} {self.policy} {self.rule}{where}{maybe}"
 
 
+@dataclass(frozen=True)
+class Suppression:
+    """Why a violation does not fail the check: a policy annotation, a contract `allow` entry, or the
+    baseline; `file`/`line` point at the annotated policy, the contract entry or the baseline entry."""
+
+    kind: str  # "annotation", "contract" or "baseline"
+    justification: str
+    file: str | None = None
+    line: int | None = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "justification": self.justification, "file": self.file, "line": self.line}
+
+    def __str__(self) -> str:
+        where = f" at {self.file}:{self.line}" if self.file and self.line else ""
+        return f"{self.kind}{where}: {self.justification}"
+
+
 @dataclass
 class Violation:
     rule: str
@@ -70,9 +89,10 @@ class Violation:
     src_tenant: str
     dst_tenant: str
     allowed_by: list[AllowedBy] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)  # empty: the violation fails the check
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "rule": self.rule,
             "src": self.src.id,
             "dst": self.dst.id,
@@ -81,6 +101,9 @@ class Violation:
             "conn": self.conn.to_json(),
             "allowed_by": [a.to_json() for a in self.allowed_by],
         }
+        if self.suppressions:
+            data["suppressions"] = [s.to_json() for s in self.suppressions]
+        return data
 
 
 @dataclass
@@ -103,10 +126,18 @@ class Finding:
 
 @dataclass
 class CheckResult:
+    """`violations` fail the check; `suppressed` (annotation or contract `allow`) and `baselined` ones do
+    not, and are reported so that every exception stays visible."""
+
     violations: list  # Violation (a flow) or ConfigViolation (e.g. tenants sharing a load balancer)
     findings: list[Finding]
     errors: list[Diagnostic]
     stats: dict
+    suppressed: list[Violation] = field(default_factory=list)
+    baselined: list[Violation] = field(default_factory=list)
+    baseline: str | None = None  # the baseline file the violations were compared with
+    endpoint_sources: dict[str, SourceRef] = field(default_factory=dict)  # where each endpoint is defined
+    tenants: list[str] = field(default_factory=list)  # every tenant with a pod, sorted
 
     @property
     def ok(self) -> bool:
@@ -116,6 +147,8 @@ class CheckResult:
         return {
             "ok": self.ok,
             "violations": [v.to_json() for v in self.violations],
+            "suppressed": [v.to_json() for v in self.suppressed],
+            "baselined": [v.to_json() for v in self.baselined],
             "findings": [f.to_json() for f in self.findings],
             "errors": [
                 {
@@ -151,41 +184,56 @@ def explain_allowed(
     matrix: ConnectivityMatrix, src: Endpoint, dst: Endpoint, conn: ConnSet
 ) -> list[AllowedBy]:
     """The rules (or defaults) that allowed `conn` from src to dst, on both sides, without repeats; src may be
-    an external endpoint (then only the destination's ingress decides)."""
+    an external endpoint (then only the destination's ingress decides).
+
+    Not only the rule that decided: also every rule that would allow the flow if the ones before it were
+    fixed (the same trace without their policies), so that fixing the reported rule is not a surprise.
+    """
     assert dst.class_index is not None
-    atoms = np.flatnonzero(matrix.compiled.services.unpack(conn.words))[:MAX_EXPLAINED_ATOMS]
+    compiled = matrix.compiled
+    atoms = np.flatnonzero(compiled.services.unpack(conn.words))[:MAX_EXPLAINED_ATOMS]
     found: dict[tuple, AllowedBy] = {}
-    peers = matrix.compiled.peers
     source = ("class", src.class_index) if src.class_index is not None else ("atom", src.atoms[0])
     src_peer = src.class_index if src.class_index is not None else matrix.n_classes + src.atoms[0]
     for atom in atoms:
-        flow = trace_flow(matrix.compiled, source, ("class", dst.class_index), int(atom))
-        for trace in (flow.egress, flow.ingress):
+        flow = trace_flow(compiled, source, ("class", dst.class_index), int(atom))
+        sides = ((flow.egress, src_peer, dst.class_index), (flow.ingress, dst.class_index, src_peer))
+        for trace, target, peer in sides:
             if trace is None:
                 continue
-            decision = trace.deciding
             direction = trace.direction.value
-            if decision is not None and decision.step == "rule" and decision.action is Action.ALLOW:
-                assert decision.policy is not None and decision.rule is not None
-                other = dst.class_index if direction == "egress" else src_peer
-                key = (direction, decision.policy.kind, decision.policy.name, decision.rule.name)
-                found.setdefault(
-                    key,
-                    AllowedBy(
-                        direction,
-                        decision.policy.kind,
-                        decision.policy.name,
-                        decision.rule.name,
-                        decision.rule.source.file,
-                        decision.rule.source.line,
-                        uncertain=not peers.mask(decision.rule.peer, possible=False)[other],
-                    ),
-                )
-            else:
+            decision = trace.deciding
+            if decision is None or decision.step != "rule" or decision.action is not Action.ALLOW:
                 last = trace.decisions[-1].detail if trace.decisions else "allowed by default"
-                key = (direction, "default")
-                found.setdefault(key, AllowedBy(direction, "default", None, last, None, None))
+                found.setdefault((direction, "default"), AllowedBy(direction, "default", None, last, None, None))
+                continue
+            ignored: set[int] = set()
+            while decision is not None and decision.step == "rule" and decision.action is Action.ALLOW:
+                _record_rule(matrix, found, direction, decision, peer)
+                assert decision.policy_index is not None
+                ignored.add(decision.policy_index)
+                again = trace_direction(compiled, trace.direction, target, peer, int(atom), frozenset(ignored))
+                decision = again.deciding if again.allowed else None
     return list(found.values())
+
+
+def _record_rule(
+    matrix: ConnectivityMatrix, found: dict[tuple, AllowedBy], direction: str, decision: Decision, peer: int
+) -> None:
+    """`peer`: the other end's index in the peer space (a class, or n_classes + an IP atom)."""
+    assert decision.policy is not None and decision.rule is not None
+    key = (direction, decision.policy.kind, decision.policy.name, decision.rule.name)
+    if key in found:
+        return
+    found[key] = AllowedBy(
+        direction,
+        decision.policy.kind,
+        decision.policy.name,
+        decision.rule.name,
+        decision.rule.source.file,
+        decision.rule.source.line,
+        uncertain=not matrix.compiled.peers.mask(decision.rule.peer, possible=False)[peer],
+    )
 
 
 def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
@@ -199,8 +247,9 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         return tenant_cache[namespace]
 
     shared = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.shared or []]
-    allows = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.allow or []]
+    allows = [(i, entry, _ports_mask(matrix, entry.ports)) for i, entry in enumerate(contract.spec.allow or [])]
     violations: list[Violation] = []
+    declared: list[Violation] = []
     for src, dst, conn in matrix.connections():
         if src.is_external or dst.is_external or src.namespace is None or dst.namespace is None:
             continue  # addresses and host endpoints belong to no tenant
@@ -214,25 +263,24 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
             from_shared = entry.both_ways and entry.namespace == src.namespace and pods_match(entry.pods, src_labels)
             if to_shared or from_shared:
                 remaining &= ~mask
-        for entry, mask in allows:
+        excepted = np.zeros_like(remaining)
+        reasons: list[Suppression] = []
+        for index, entry, mask in allows:
             if contract.party_matches(
                 entry.from_, src.namespace, src_tenant, src_labels
             ) and contract.party_matches(entry.to, dst.namespace, dst_tenant, dst_labels):
+                if (remaining & mask).any():
+                    excepted |= remaining & mask
+                    reasons.append(contract.allow_suppression(index))
                 remaining &= ~mask
-        if not remaining.any():
-            continue
-        leak = ConnSet(remaining, conn.space)
-        violations.append(
-            Violation(
-                "cross-tenant-flow",
-                src,
-                dst,
-                leak,
-                src_tenant,
-                dst_tenant,
-                explain_allowed(matrix, src, dst, leak),
-            )
-        )
+        for words, into, why in ((remaining, violations, []), (excepted, declared, reasons)):
+            if words.any():
+                flow = ConnSet(words, conn.space)
+                explained = explain_allowed(matrix, src, dst, flow)
+                into.append(Violation("cross-tenant-flow", src, dst, flow, src_tenant, dst_tenant, explained, why))
+    from netverify.verify.suppressions import suppress_annotated
+
+    violations, annotated = suppress_annotated(matrix, violations)
     from netverify.verify.exposure import check_exposure  # it builds Violations: imported here, not at the top
 
     shared_everywhere = frozenset(
@@ -256,11 +304,24 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         Finding(f.rule, f.severity, f.message, f.source.file if f.source else None, f.source.line if f.source else None)
         for f in lb_findings
     ]
+    from netverify.verify.findings import find_policy_findings  # imports a numba kernel
+
+    findings += find_policy_findings(matrix.compiled)
+    tenants = sorted({tenant(g.namespace) for g in cluster.groups})
     stats = {
         "endpoints": len(matrix.workload_endpoints()),
         "classes": matrix.n_classes,
         "policies": len(cluster.policies),
-        "tenants": len({tenant(g.namespace) for g in cluster.groups}),
+        "tenants": len(tenants),
         "seconds": round(matrix.seconds, 3),
     }
-    return CheckResult([*violations, *config_violations], findings, cluster.errors, stats)
+    sources = {group.id: group.source for group in matrix.compiled.groups if group.source is not None}
+    return CheckResult(
+        [*violations, *config_violations],
+        findings,
+        cluster.errors,
+        stats,
+        suppressed=annotated + declared,
+        endpoint_sources=sources,
+        tenants=tenants,
+    )
