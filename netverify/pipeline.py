@@ -11,9 +11,15 @@ from netverify.model.cluster import Cluster
 
 
 def analyze_cluster(
-    cluster: Cluster, cni: str = "generic", progress=None, extra_services=(), pod_cidrs=None
+    cluster: Cluster, cni: str = "generic", progress=None, extra_services=(), pod_cidrs=None, dask=None
 ) -> ConnectivityMatrix:
+    """`dask`: a dask.distributed scheduler address or `Client`; the row blocks of the matrix then run on
+    that cluster (needs the `netverify[dask]` extra) with the same result as in-process."""
     compiled = compile_cluster(cluster, cni, extra_services, pod_cidrs)
+    if dask is not None:
+        from netverify.engine.sharding import compute_matrix_on_dask
+
+        return compute_matrix_on_dask(compiled, dask, progress)
     return compute_matrix(compiled, progress)
 
 
