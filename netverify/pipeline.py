@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any, TextIO
 
 from netverify.compile import compile_cluster
 from netverify.engine import ConnectivityMatrix, compute_matrix
 from netverify.load.cluster_loader import load_cluster
 from netverify.model.cluster import Cluster
+from netverify.model.policy import Policy
 
 
 def analyze_cluster(
@@ -41,3 +43,61 @@ def analyze(
             flat.append(source)
     cluster = load_cluster(flat, stdin=stdin)
     return analyze_cluster(cluster, cni, progress, pod_cidrs=pod_cidrs)
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    """Policies taken out of and put into a cluster; a changed policy is its old version removed and its
+    new version added."""
+
+    added: tuple[Policy, ...] = ()
+    removed: tuple[Policy, ...] = ()
+
+
+def _same_except_policies(before: Cluster, after: Cluster) -> bool:
+    """Does `after` differ from `before` in its policies only? (identity first: an edited copy shares the rest)"""
+    for item in fields(Cluster):
+        if item.name in ("policies", "diagnostics"):
+            continue
+        old, new = getattr(before, item.name), getattr(after, item.name)
+        if old is not new and old != new:
+            return False
+    return True
+
+
+def reanalyze_cluster(
+    previous: ConnectivityMatrix, cluster: Cluster, changed: PolicyChange, keep_previous: bool = False
+) -> ConnectivityMatrix:
+    """The matrix of `cluster`, equal to `analyze_cluster(cluster, ...)` with the options `previous` was
+    computed with, when `cluster` is `previous`'s cluster with the policies of `changed` removed and added.
+
+    Only the classes the changed policies apply to are evaluated again (their rows, and in `pod_rows` their
+    columns), unless the change adds or drops a CIDR, port or protocol boundary, or an endpoint identity, that
+    no other policy mentions (classes or atoms would split or merge), or ties another policy in evaluation
+    order: then everything is compiled and computed again, with the same result. If anything but the
+    policies differs, the cluster is analyzed afresh. `result.touched` says which rows and columns changed.
+
+    `previous` is consumed: the result takes over its arrays and updates them in place (copying them would
+    cost more than the re-check); pass `keep_previous=True` to keep it usable, at the cost of one copy.
+    """
+    from netverify.compile.edit import edit_compiled, targets_of
+    from netverify.engine.recheck import Touched, update_matrix
+    from netverify.model.policy import Direction
+
+    before = previous.compiled
+    options = {"extra_services": before.extra_services, "pod_cidrs": before.pod_cidrs}
+    expected = len(before.cluster.policies) - len(changed.removed) + len(changed.added)
+    compiled = None
+    if len(cluster.policies) == expected and _same_except_policies(before.cluster, cluster):
+        compiled = edit_compiled(before, cluster, changed.removed, changed.added)
+    if compiled is None:
+        import numpy as np
+
+        matrix = analyze_cluster(cluster, before.profile, **options)
+        matrix.touched = Touched(np.arange(matrix.n_classes), np.arange(matrix.n_classes), everything=True)
+        return matrix
+    if keep_previous:
+        previous = ConnectivityMatrix(before, previous.pod_rows.copy(), previous.ingress.copy(), previous.seconds)
+    policies = [*changed.removed, *changed.added]
+    ingress_targets = targets_of(before, policies, Direction.INGRESS)
+    return update_matrix(previous, compiled, ingress_targets, targets_of(before, policies, Direction.EGRESS))

@@ -184,52 +184,50 @@ def explain_allowed(
     return list(found.values())
 
 
-def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
-    cluster = matrix.compiled.cluster
-    namespaces = cluster.namespaces
-    tenant_cache: dict[str, str] = {}
+class FlowJudge:
+    """Decides whether one allowed pod-to-pod flow breaks the contract, and explains it (one per check)."""
 
-    def tenant(namespace: str) -> str:
-        if namespace not in tenant_cache:
-            tenant_cache[namespace] = contract.tenant_of(namespaces.get(namespace), namespace)
-        return tenant_cache[namespace]
+    def __init__(self, matrix: ConnectivityMatrix, contract: Contract):
+        self.matrix = matrix
+        self.contract = contract
+        self.namespaces = matrix.compiled.cluster.namespaces
+        self._tenants: dict[str, str] = {}
+        self.shared = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.shared or []]
+        self.allows = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.allow or []]
 
-    shared = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.shared or []]
-    allows = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.allow or []]
-    violations: list[Violation] = []
-    for src, dst, conn in matrix.connections():
+    def tenant(self, namespace: str) -> str:
+        if namespace not in self._tenants:
+            self._tenants[namespace] = self.contract.tenant_of(self.namespaces.get(namespace), namespace)
+        return self._tenants[namespace]
+
+    def violation(self, src: Endpoint, dst: Endpoint, conn: ConnSet) -> Violation | None:
         if src.is_external or dst.is_external or src.namespace is None or dst.namespace is None:
-            continue  # addresses and host endpoints belong to no tenant
-        src_tenant, dst_tenant = tenant(src.namespace), tenant(dst.namespace)
+            return None  # addresses and host endpoints belong to no tenant
+        src_tenant, dst_tenant = self.tenant(src.namespace), self.tenant(dst.namespace)
         if src_tenant == dst_tenant:
-            continue
+            return None
         remaining = conn.words.copy()
-        src_labels, dst_labels = _labels(matrix, src), _labels(matrix, dst)
-        for entry, mask in shared:
+        src_labels, dst_labels = _labels(self.matrix, src), _labels(self.matrix, dst)
+        for entry, mask in self.shared:
             to_shared = entry.namespace == dst.namespace and pods_match(entry.pods, dst_labels)
             from_shared = entry.both_ways and entry.namespace == src.namespace and pods_match(entry.pods, src_labels)
             if to_shared or from_shared:
                 remaining &= ~mask
-        for entry, mask in allows:
-            if contract.party_matches(
+        for entry, mask in self.allows:
+            if self.contract.party_matches(
                 entry.from_, src.namespace, src_tenant, src_labels
-            ) and contract.party_matches(entry.to, dst.namespace, dst_tenant, dst_labels):
+            ) and self.contract.party_matches(entry.to, dst.namespace, dst_tenant, dst_labels):
                 remaining &= ~mask
         if not remaining.any():
-            continue
+            return None
         leak = ConnSet(remaining, conn.space)
-        violations.append(
-            Violation(
-                "cross-tenant-flow",
-                src,
-                dst,
-                leak,
-                src_tenant,
-                dst_tenant,
-                explain_allowed(matrix, src, dst, leak),
-            )
+        return Violation(
+            "cross-tenant-flow", src, dst, leak, src_tenant, dst_tenant, explain_allowed(self.matrix, src, dst, leak)
         )
-    findings = [
+
+
+def cluster_findings(cluster) -> list[Finding]:
+    return [
         Finding(
             d.code,
             FINDING_CODES[d.code],
@@ -240,11 +238,21 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         for d in cluster.diagnostics
         if d.severity is not Severity.ERROR and d.code in FINDING_CODES
     ]
+
+
+def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
+    cluster = matrix.compiled.cluster
+    judge = FlowJudge(matrix, contract)
+    violations: list[Violation] = []
+    for src, dst, conn in matrix.connections():
+        found = judge.violation(src, dst, conn)
+        if found is not None:
+            violations.append(found)
     stats = {
         "endpoints": len(matrix.workload_endpoints()),
         "classes": matrix.n_classes,
         "policies": len(cluster.policies),
-        "tenants": len({tenant(g.namespace) for g in cluster.groups}),
+        "tenants": len({judge.tenant(g.namespace) for g in cluster.groups}),
         "seconds": round(matrix.seconds, 3),
     }
-    return CheckResult(violations, findings, cluster.errors, stats)
+    return CheckResult(violations, cluster_findings(cluster), cluster.errors, stats)
