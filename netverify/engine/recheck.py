@@ -11,6 +11,8 @@ lists cut down to T_in. Everything else is left as it was, in place.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -32,6 +34,20 @@ class Touched:
     sources: np.ndarray
     destinations: np.ndarray
     everything: bool = False
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the kernels on the calling thread: a re-check is a few milliseconds of work, and waking the
+    other threads of a parallel region costs more than that on a busy machine."""
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
 
 
 def target_runs(targets: np.ndarray) -> list[tuple[int, int, int]]:
@@ -88,6 +104,21 @@ def update_matrix(
         matrix.touched = Touched(np.arange(n), np.arange(n), everything=True)
         return matrix
     ingress, pod_rows = previous.ingress, previous.pod_rows
+    with one_thread():
+        update_cells(compiled, pod_rows, ingress, ingress_targets, egress_targets)
+    matrix = ConnectivityMatrix(compiled, pod_rows, ingress, time.perf_counter() - started)
+    matrix.touched = Touched(egress_targets, ingress_targets)
+    return matrix
+
+
+def update_cells(
+    compiled: CompiledCluster,
+    pod_rows: np.ndarray,
+    ingress: np.ndarray,
+    ingress_targets: np.ndarray,
+    egress_targets: np.ndarray,
+) -> None:
+    n = compiled.n_classes
     if len(ingress_targets):
         ingress[ingress_targets] = evaluate_rows(compiled, compiled.ingress, True, ingress_targets)
         columns = evaluate_egress_columns(compiled, ingress_targets)
@@ -97,6 +128,3 @@ def update_matrix(
         rows = evaluate_rows(compiled, compiled.egress, False, egress_targets)
         rows[:, :n] &= ingress[:n, egress_targets].transpose(1, 0, 2)
         pod_rows[egress_targets] = rows
-    matrix = ConnectivityMatrix(compiled, pod_rows, ingress, time.perf_counter() - started)
-    matrix.touched = Touched(egress_targets, ingress_targets)
-    return matrix

@@ -4,6 +4,7 @@ violation, named with the policies and rules that allowed it (file:line)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -106,6 +107,8 @@ class CheckResult:
     findings: list[Finding]
     errors: list[Diagnostic]
     stats: dict
+    # verify.recheck.CheckIndex: where each violation sits, kept so that a re-check costs O(change)
+    index: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

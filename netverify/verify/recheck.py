@@ -9,56 +9,114 @@ The result lists violations in the order `check_isolation` does, so the two are 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from netverify.engine.connset import ConnSet
-from netverify.engine.matrix import ConnectivityMatrix
+from netverify.engine.matrix import ConnectivityMatrix, Endpoint
 from netverify.verify.contract import Contract
 from netverify.verify.isolation import CheckResult, FlowJudge, Violation, check_isolation, cluster_findings
 
 
-def touched_pairs(matrix: ConnectivityMatrix, classes: np.ndarray, sources: np.ndarray, destinations: np.ndarray):
-    """(i, k) positions in the endpoint list of pairs with some allowed traffic and a touched end."""
+@dataclass
+class CheckIndex:
+    """The endpoints of a check and where its violations sit among their pairs, built once per session:
+    a violation of pair (i, k) has key i * len(pods) + k, and `check_isolation` lists them by key."""
+
+    contract: Contract
+    pods: list[Endpoint]
+    classes: np.ndarray  # class of each endpoint
+    tenants: np.ndarray  # tenant number of each endpoint, -1 when it has no namespace
+    keys: np.ndarray  # key of each violation, ascending
+
+    @classmethod
+    def of(cls, result: CheckResult, matrix: ConnectivityMatrix, judge: FlowJudge) -> CheckIndex:
+        pods = matrix.workload_endpoints()
+        position = {endpoint.id: i for i, endpoint in enumerate(pods)}
+        numbers: dict[str, int] = {}
+        tenants = [
+            -1 if e.namespace is None else numbers.setdefault(judge.tenant(e.namespace), len(numbers)) for e in pods
+        ]
+        keys = [position[v.src.id] * len(pods) + position[v.dst.id] for v in result.violations]
+        return cls(
+            judge.contract,
+            pods,
+            np.array([e.class_index for e in pods], dtype=np.int64),
+            np.array(tenants, dtype=np.int64),
+            np.array(keys, dtype=np.int64),
+        )
+
+
+def touched_keys(matrix: ConnectivityMatrix, index: CheckIndex, sources: np.ndarray, destinations: np.ndarray):
+    """Keys of the cross-tenant pairs with some allowed traffic and a touched end, ascending."""
+    classes, count = index.classes, len(index.pods)
     rows = np.flatnonzero(np.isin(classes, sources))
     columns = np.flatnonzero(np.isin(classes, destinations))
-    pairs: set[tuple[int, int]] = set()
+    found = []
     if len(rows):
-        nonempty = matrix.pod_rows[np.ix_(classes[rows], classes)].any(axis=2)
-        pairs.update(zip(rows[np.nonzero(nonempty)[0]].tolist(), np.nonzero(nonempty)[1].tolist(), strict=True))
+        i, k = np.nonzero(matrix.pod_rows[np.ix_(classes[rows], classes)].any(axis=2))
+        found.append(rows[i] * count + k)
     if len(columns):
-        nonempty = matrix.pod_rows[np.ix_(classes, classes[columns])].any(axis=2)
-        pairs.update(zip(np.nonzero(nonempty)[0].tolist(), columns[np.nonzero(nonempty)[1]].tolist(), strict=True))
-    return pairs
+        i, k = np.nonzero(matrix.pod_rows[np.ix_(classes, classes[columns])].any(axis=2))
+        found.append(i * count + columns[k])
+    keys = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    src_tenant, dst_tenant = index.tenants[keys // count], index.tenants[keys % count]
+    return keys[(src_tenant >= 0) & (dst_tenant >= 0) & (src_tenant != dst_tenant)]
 
 
 def recheck_isolation(previous: CheckResult, matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
-    """`check_isolation(matrix, contract)`, from the check of the matrix `matrix` was re-analyzed from.
-
-    `previous` must be the result for that earlier matrix and the same contract; when `matrix.touched` is
-    unknown or covers everything, this is a full check.
-    """
+    """`check_isolation(matrix, contract)`, from `previous`, the check of the matrix `matrix` was re-analyzed
+    from (with the same contract); when `matrix.touched` is unknown or covers everything, a full check."""
     touched = matrix.touched
-    if touched is None or touched.everything:
-        return check_isolation(matrix, contract)
-    cluster = matrix.compiled.cluster
     judge = FlowJudge(matrix, contract)
-    pods = matrix.workload_endpoints()
-    position = {endpoint.id: i for i, endpoint in enumerate(pods)}
-    classes = np.array([endpoint.class_index for endpoint in pods], dtype=np.int64)
-    sources, destinations = set(touched.sources.tolist()), set(touched.destinations.tolist())
-    ordered: list[tuple[int, int, Violation]] = [
-        (position[v.src.id], position[v.dst.id], v)
-        for v in previous.violations
-        if v.src.class_index not in sources and v.dst.class_index not in destinations
-    ]
+    if touched is None or touched.everything:
+        result = check_isolation(matrix, contract)
+        result.index = CheckIndex.of(result, matrix, judge)
+        return result
+    cluster = matrix.compiled.cluster
+    index = previous.index
+    if index is None or index.contract is not contract:
+        index = CheckIndex.of(previous, matrix, judge)
+    count = len(index.pods)
+    dropped = np.isin(index.classes[index.keys // count], touched.sources) | np.isin(
+        index.classes[index.keys % count], touched.destinations
+    )
+    kept = np.flatnonzero(~dropped)
+    fresh_keys: list[int] = []
+    fresh: list[Violation] = []
     space = matrix.compiled.services
-    for i, k in touched_pairs(matrix, classes, touched.sources, touched.destinations):
-        src, dst = pods[i], pods[k]
+    for key in touched_keys(matrix, index, touched.sources, touched.destinations).tolist():
+        src, dst = index.pods[key // count], index.pods[key % count]
         if src.id == dst.id:
             continue
-        found = judge.violation(src, dst, ConnSet(matrix.pod_rows[classes[i], classes[k]], space))
+        found = judge.violation(src, dst, ConnSet(matrix.pod_rows[src.class_index, dst.class_index], space))
         if found is not None:
-            ordered.append((i, k, found))
-    ordered.sort(key=lambda item: (item[0], item[1]))
+            fresh_keys.append(key)
+            fresh.append(found)
+    # kept violations, copied in runs, with the fresh ones slotted in by key
+    kept_keys = index.keys[kept]
+    slots = np.searchsorted(kept_keys, np.array(fresh_keys, dtype=np.int64)).tolist()
+    violations: list[Violation] = []
+    previous_slot = 0
+    for slot, violation in zip([*slots, len(kept)], [*fresh, None], strict=True):
+        violations.extend(copy_runs(previous.violations, kept[previous_slot:slot]))
+        if violation is not None:
+            violations.append(violation)
+        previous_slot = slot
+    keys = np.insert(kept_keys, slots, fresh_keys) if fresh_keys else kept_keys
     stats = {**previous.stats, "policies": len(cluster.policies), "seconds": round(matrix.seconds, 3)}
-    return CheckResult([v for _, _, v in ordered], cluster_findings(cluster), cluster.errors, stats)
+    result = CheckResult(violations, cluster_findings(cluster), cluster.errors, stats)
+    result.index = CheckIndex(contract, index.pods, index.classes, index.tenants, keys)
+    return result
+
+
+def copy_runs(values: list, positions: np.ndarray) -> list:
+    """values[p] for p in positions (ascending), copying each run of consecutive positions as one slice."""
+    if len(positions) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    found: list = []
+    for run in np.split(positions, breaks):
+        found.extend(values[int(run[0]) : int(run[-1]) + 1])
+    return found
