@@ -174,3 +174,15 @@ def test_removing_a_policy_that_is_not_there_is_an_error():
     with pytest.raises(ValueError, match="not a policy of the previous cluster"):
         reanalyze_cluster(matrix, dataclasses.replace(rest, policies=rest.policies[1:]),
                           PolicyChange(removed=(policy,)))
+
+
+def test_keep_previous_leaves_the_previous_matrix_as_it_was():
+    whole = load_cluster([str(ROOT / "policies")])
+    policy = next(p for p in whole.policies if p.name == "shop/db-from-api-only")
+    matrix = analyze_cluster(whole, "calico")
+    before = (matrix.pod_rows.copy(), matrix.ingress.copy())
+    others = dataclasses.replace(whole, policies=[p for p in whole.policies if p is not policy])
+    after = reanalyze_cluster(matrix, others, PolicyChange(removed=(policy,)), keep_previous=True)
+    assert np.array_equal(matrix.pod_rows, before[0]) and np.array_equal(matrix.ingress, before[1])
+    assert not np.array_equal(after.ingress, before[1])
+    assert_same_analysis(after, analyze_cluster(others, "calico"))
