@@ -72,9 +72,10 @@ def reanalyze_cluster(
     computed with, when `cluster` is `previous`'s cluster with the policies of `changed` removed and added.
 
     Only the classes the changed policies apply to are evaluated again (their rows, and in `pod_rows` their
-    columns), unless the change adds or drops a CIDR, port or protocol boundary, or an endpoint identity, that
-    no other policy mentions (classes or atoms would split or merge), or ties another policy in evaluation
-    order: then everything is compiled and computed again, with the same result. If anything but the
+    columns). A new CIDR boundary cuts IP atoms, which inherit their parent's columns (one copy of the
+    matrix). The change is compiled and computed in full, with the same result, when it introduces a port,
+    protocol or identity boundary, cuts an atom holding an endpoint's own address, drops the last policy
+    mentioning a boundary (atoms would merge), or ties another policy in evaluation order. If anything but the
     policies differs, the cluster is analyzed afresh. `result.touched` says which rows and columns changed.
 
     `previous` is consumed: the result takes over its arrays and updates them in place (copying them would
@@ -87,17 +88,20 @@ def reanalyze_cluster(
     before = previous.compiled
     options = {"extra_services": before.extra_services, "pod_cidrs": before.pod_cidrs}
     expected = len(before.cluster.policies) - len(changed.removed) + len(changed.added)
-    compiled = None
+    edit = None
     if len(cluster.policies) == expected and _same_except_policies(before.cluster, cluster):
-        compiled = edit_compiled(before, cluster, changed.removed, changed.added)
-    if compiled is None:
+        edit = edit_compiled(before, cluster, changed.removed, changed.added)
+    if edit is None:
         import numpy as np
 
         matrix = analyze_cluster(cluster, before.profile, **options)
         matrix.touched = Touched(np.arange(matrix.n_classes), np.arange(matrix.n_classes), everything=True)
         return matrix
-    if keep_previous:
+    if edit.columns is not None:  # IP atoms were cut: each new atom's column starts as its parent's
+        previous = ConnectivityMatrix(before, previous.pod_rows[:, edit.columns], previous.ingress[:, edit.columns])
+    elif keep_previous:
         previous = ConnectivityMatrix(before, previous.pod_rows.copy(), previous.ingress.copy(), previous.seconds)
+    compiled = edit.compiled
     policies = [*changed.removed, *changed.added]
-    ingress_targets = targets_of(before, policies, Direction.INGRESS)
-    return update_matrix(previous, compiled, ingress_targets, targets_of(before, policies, Direction.EGRESS))
+    ingress_targets = targets_of(compiled, policies, Direction.INGRESS)
+    return update_matrix(previous, compiled, ingress_targets, targets_of(compiled, policies, Direction.EGRESS))

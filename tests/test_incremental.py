@@ -119,8 +119,11 @@ def run_script(manifests, keep, options, steps) -> None:
             present[i] = True
         cluster = cluster_now()
         change = PolicyChange(added=tuple(pool[i] for i in added), removed=tuple(pool[i] for i in removed))
+        atoms_before = len(matrix.compiled.atoms)
         matrix = reanalyze_cluster(matrix, cluster, change)
         event("fast path" if not matrix.touched.everything else "full recomputation")
+        if not matrix.touched.everything and len(matrix.compiled.atoms) != atoms_before:
+            event("fast path with IP atoms cut")
         full = analyze_cluster(cluster, options["cni"], extra_services=extra, pod_cidrs=options["pod_cidrs"])
         assert_same_analysis(matrix, full)
         check = recheck_isolation(check, matrix, contract)
@@ -186,3 +189,30 @@ def test_keep_previous_leaves_the_previous_matrix_as_it_was():
     assert np.array_equal(matrix.pod_rows, before[0]) and np.array_equal(matrix.ingress, before[1])
     assert not np.array_equal(after.ingress, before[1])
     assert_same_analysis(after, analyze_cluster(others, "calico"))
+
+
+def test_new_cidr_boundary_cuts_atoms_and_keeps_the_fast_path():
+    """A policy naming a CIDR no other policy names cuts IP atoms; rules that covered the cut atom cover
+    both halves, and the matrix inherits their columns, so only the policy's own targets are re-evaluated."""
+    from manifests import deployment, namespace, netpol, pod
+
+    manifests = [
+        namespace("a"),
+        namespace("b"),
+        deployment("a", "x", {"app": "x"}),
+        deployment("b", "y", {"app": "y"}),
+        pod("b", "z", {"app": "z"}, ip="192.168.7.9"),
+        netpol("a", "x-out", {"matchLabels": {"app": "x"}}, policyTypes=["Egress"],
+               egress=[{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8"]}}]}]),
+        netpol("b", "y-in", {"matchLabels": {"app": "y"}}, policyTypes=["Ingress"],
+               ingress=[{"from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}, {"ipBlock": {"cidr": "192.168.7.0/24"}}]}]),
+    ]
+    whole = load_cluster([manifests])
+    new = next(p for p in whole.policies if p.name == "b/y-in")
+    before = dataclasses.replace(whole, policies=[p for p in whole.policies if p is not new])
+    for cidrs in (None, ()):
+        matrix = analyze_cluster(before, "calico", pod_cidrs=cidrs)
+        atoms = len(matrix.compiled.atoms)
+        after = reanalyze_cluster(matrix, whole, PolicyChange(added=(new,)))
+        assert not after.touched.everything and len(after.compiled.atoms) > atoms
+        assert_same_analysis(after, analyze_cluster(whole, "calico", pod_cidrs=cidrs))

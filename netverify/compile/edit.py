@@ -57,12 +57,16 @@ def service_boundaries(trees: Iterable[ServiceMatch]) -> set[Boundary]:
     return found
 
 
+def policy_trees(policy: Policy) -> list:
+    rules = [*(policy.ingress or ()), *(policy.egress or ())]
+    return [policy.applies_to, *(r.peer for r in rules), *(r.target for r in rules if r.target is not None)]
+
+
 def policy_boundaries(policy: Policy) -> set[Boundary]:
     """Every boundary one policy mentions, each once."""
     found: set[Boundary] = set()
     rules = [*(policy.ingress or ()), *(policy.egress or ())]
-    trees = [policy.applies_to, *(r.peer for r in rules), *(r.target for r in rules if r.target is not None)]
-    for tree in trees:
+    for tree in policy_trees(policy):
         for node in walk_peer(tree):
             if isinstance(node, NetPeer):
                 found |= ip_boundaries(node.ranges)
@@ -111,8 +115,10 @@ class CutIndex:
             counts.update(policy_boundaries(policy))
         return cls(counts, pinned_boundaries(compiled))
 
-    def apply(self, removed: Sequence[Policy], added: Sequence[Policy]) -> tuple[CutIndex, bool]:
-        """(index after the change, whether the change adds or drops a boundary of the atom spaces)."""
+    def apply(
+        self, removed: Sequence[Policy], added: Sequence[Policy]
+    ) -> tuple[CutIndex, set[Boundary], set[Boundary]]:
+        """(index after the change, boundaries it introduces, boundaries it drops), pinned ones aside."""
         counts = self.counts.copy()
         touched: set[Boundary] = set()
         for policy in removed:
@@ -123,13 +129,13 @@ class CutIndex:
             found = policy_boundaries(policy)
             counts.update(found)
             touched |= found
-        moved = any(
-            (self.counts[b] > 0) != (counts[b] > 0) for b in touched if b not in self.pinned
-        )
+        free = touched - self.pinned
+        appeared = {b for b in free if self.counts[b] <= 0 < counts[b]}
+        vanished = {b for b in free if counts[b] <= 0 < self.counts[b]}
         for boundary in touched:
             if counts[boundary] <= 0:
                 del counts[boundary]
-        return CutIndex(counts, self.pinned), moved
+        return CutIndex(counts, self.pinned), appeared, vanished
 
 
 def runs(starts: np.ndarray, counts: np.ndarray) -> list[tuple[int, int]]:
@@ -328,16 +334,39 @@ def targets_of(compiled: CompiledCluster, policies: Iterable[Policy], direction:
     return np.flatnonzero(touched)
 
 
+@dataclass
+class Edit:
+    """An edited compilation; `columns`, when atoms were cut, maps each new peer index to the old one whose
+    matrix column it inherits."""
+
+    compiled: CompiledCluster
+    columns: np.ndarray | None = None
+
+
+def added_ranges(policies: Iterable[Policy]) -> list:
+    return [r for p in policies for tree in policy_trees(p) for node in walk_peer(tree) if isinstance(node, NetPeer)
+            for r in node.ranges]
+
+
 def edit_compiled(
     compiled: CompiledCluster, cluster: Cluster, removed: Sequence[Policy], added: Sequence[Policy]
-) -> CompiledCluster | None:
+) -> Edit | None:
     """`compiled` for `cluster`, which differs from `compiled.cluster` by the given policies only; None when
-    the change moves a boundary of the atom spaces (classes or atoms would split or merge), or ties in
-    evaluation order, so only a full compilation gives the exact result."""
+    only a full compilation gives the exact result: the change drops the last mention of a boundary (atoms
+    would merge), introduces a port, protocol or identity boundary, cuts an IP atom holding an endpoint's
+    own address (classes would split), or ties another policy in evaluation order."""
+    from netverify.compile.refine import refine_atoms
+
     cuts = compiled.cuts if compiled.cuts is not None else CutIndex.of(compiled)
-    cuts, moved = cuts.apply(removed, added)
-    if moved:
+    cuts, appeared, vanished = cuts.apply(removed, added)
+    if vanished or any(b[0] not in ("ip", "ipv6") for b in appeared):
         return None
+    columns = None
+    if appeared:
+        refined = refine_atoms(compiled, added_ranges(added))
+        if refined is None:
+            return None
+        compiled, columns = refined
     symbols = dict(compiled.symbols)
     ingress = splice_direction(compiled.ingress, removed, added, compiled, symbols)
     egress = splice_direction(compiled.egress, removed, added, compiled, symbols)
@@ -352,6 +381,7 @@ def edit_compiled(
                 key = (port.protocol, port.name)
                 if port.name and key in symbols and symbols[key] >= len(compiled.symbols):
                     symbol_atom[symbols[key], c] = compiled.services.atom_of(port.protocol, port.port)
-    return replace(
+    edited = replace(
         compiled, cluster=cluster, ingress=ingress, egress=egress, symbols=symbols, symbol_atom=symbol_atom, cuts=cuts
     )
+    return Edit(edited, columns)
