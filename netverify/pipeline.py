@@ -82,7 +82,7 @@ def reanalyze_cluster(
     cost more than the re-check); pass `keep_previous=True` to keep it usable, at the cost of one copy.
     """
     from netverify.compile.edit import edit_compiled, targets_of
-    from netverify.engine.recheck import Touched, update_matrix
+    from netverify.engine.recheck import Touched, gather_columns, update_matrix
     from netverify.model.policy import Direction
 
     before = previous.compiled
@@ -98,7 +98,8 @@ def reanalyze_cluster(
         matrix.touched = Touched(np.arange(matrix.n_classes), np.arange(matrix.n_classes), everything=True)
         return matrix
     if edit.columns is not None:  # IP atoms were cut: each new atom's column starts as its parent's
-        previous = ConnectivityMatrix(before, previous.pod_rows[:, edit.columns], previous.ingress[:, edit.columns])
+        pod_rows, ingress = (gather_columns(array, edit.columns) for array in (previous.pod_rows, previous.ingress))
+        previous = ConnectivityMatrix(before, pod_rows, ingress)
     elif keep_previous:
         previous = ConnectivityMatrix(before, previous.pod_rows.copy(), previous.ingress.copy(), previous.seconds)
     compiled = edit.compiled

@@ -60,6 +60,17 @@ def target_runs(targets: np.ndarray) -> list[tuple[int, int, int]]:
     return [(int(targets[a]), int(targets[b - 1]) + 1, int(a)) for a, b in zip(starts, ends, strict=True)]
 
 
+def gather_columns(array: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """array[:, columns] for a column map that is mostly consecutive (atoms cut: a few columns repeated),
+    copied run by run: numpy's fancy indexing on the middle axis is element by element, ten times slower."""
+    out = np.empty((array.shape[0], len(columns), *array.shape[2:]), dtype=array.dtype)
+    breaks = np.flatnonzero(np.diff(columns) != 1) + 1
+    for first, last in zip([0, *breaks.tolist()], [*breaks.tolist(), len(columns)], strict=True):
+        start = int(columns[first])
+        out[:, first:last] = array[:, start : start + last - first]
+    return out
+
+
 def evaluate_rows(compiled: CompiledCluster, tables: DirectionTables, is_ingress: bool, targets: np.ndarray):
     """Verdict rows (towards every peer) of the given target classes, in the order given (sorted)."""
     arguments = kernel_arguments(compiled, tables)
