@@ -4,9 +4,10 @@ Endpoint classes, IP atoms and service atoms depend on the policies only through
 mention (CIDR ends, port ends, protocols, endpoint identities). When a change neither introduces a boundary
 nor removes the last policy mentioning one, the classes and atoms stay exactly what a full compilation would
 build, and only the per-direction tables change: the removed policies' rows are cut out and the added ones'
-rows, compiled by the same `build_direction`, are spliced in at their place in evaluation order. Otherwise
-`edit_compiled` says so (returns None) and the caller compiles afresh: `CutIndex` counts, per boundary, how
-many policies mention it, so that decision costs time in the size of the change, not of the cluster.
+rows, compiled by the same `build_direction`, are spliced in at their place in evaluation order. New CIDR
+boundaries are cut into the IP atoms in place (`compile.refine`). Anything else makes `edit_compiled` say
+so (return None) and the caller compiles afresh: `CutIndex` counts, per boundary, how many policies mention
+it, so that decision costs time in the size of the change, not of the cluster.
 """
 
 from __future__ import annotations
@@ -353,8 +354,8 @@ def edit_compiled(
 ) -> Edit | None:
     """`compiled` for `cluster`, which differs from `compiled.cluster` by the given policies only; None when
     only a full compilation gives the exact result: the change drops the last mention of a boundary (atoms
-    would merge), introduces a port, protocol or identity boundary, cuts an IP atom holding an endpoint's
-    own address (classes would split), or ties another policy in evaluation order."""
+    would merge), introduces a port, protocol or identity boundary, cuts an IP atom between the addresses of
+    two endpoints of one class (the class would split), or ties another policy in evaluation order."""
     from netverify.compile.refine import refine_atoms
 
     cuts = compiled.cuts if compiled.cuts is not None else CutIndex.of(compiled)
