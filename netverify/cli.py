@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     matrix.add_argument("--format", "-f", choices=("text", "json", "csv", "md", "dot"), default="text")
     matrix.add_argument("--per-pod", action="store_true", help="list pods instead of workloads")
     _add_common(matrix)
+    _add_dask(matrix)
     matrix.set_defaults(handler=run_matrix)
 
     check = commands.add_parser(
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         "repository that already leaks)",
     )
     _add_common(check)
+    _add_dask(check)
     check.set_defaults(handler=run_check)
 
     explain = commands.add_parser(
@@ -134,6 +136,15 @@ def _add_common(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_dask(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="compute the matrix on the dask.distributed scheduler at ADDRESS (e.g. tcp://10.0.0.5:8786), "
+        "sharded by blocks of source rows; needs the netverify[dask] extra",
+    )
+
+
 def _pod_cidrs(args: argparse.Namespace) -> tuple[str, ...] | None:
     if not args.pod_cidr:
         return None
@@ -191,6 +202,15 @@ def _analyze(args: argparse.Namespace, label: str, extra_services=()):
     if problem:
         print(f"netverify: {problem}", file=sys.stderr)
         return None
+    dask = getattr(args, "dask", None)
+    if dask is not None:
+        from netverify.engine.sharding import require_distributed
+
+        try:
+            require_distributed()
+        except ImportError as error:
+            print(f"netverify: {error}", file=sys.stderr)
+            return None
     from netverify.load.cluster_loader import load_cluster
     from netverify.pipeline import analyze_cluster
     from netverify.report.progress import ProgressBar
@@ -200,7 +220,7 @@ def _analyze(args: argparse.Namespace, label: str, extra_services=()):
     bar = ProgressBar(label, enabled=False if args.quiet else None)
     try:
         matrix = analyze_cluster(
-            cluster, args.cni, progress=bar, extra_services=extra_services, pod_cidrs=_pod_cidrs(args)
+            cluster, args.cni, progress=bar, extra_services=extra_services, pod_cidrs=_pod_cidrs(args), dask=dask
         )
     finally:
         bar.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -87,6 +88,9 @@ class CompiledCluster:
     symbols: dict[tuple[int, str], int]
     symbol_atom: np.ndarray  # (symbols, classes): service atom of that named port on that class, or -1
     load_balancers: LoadBalancerModel  # ALBs (one per IngressGroup) and target group bindings
+    extra_services: tuple[ServiceMatch, ...] = ()  # what compile_cluster was asked, kept so an edit can redo it
+    pod_cidrs: tuple[str, ...] | None = None
+    cuts: Any = None  # compile.edit.CutIndex, built by the first incremental edit and carried along
 
     @property
     def n_classes(self) -> int:
@@ -107,6 +111,7 @@ def compile_cluster(
     empty: nowhere, i.e. CIDR rules never match them)."""
     if isinstance(profile, str):
         profile = get_profile(profile)
+    extra_services = tuple(extra_services)
     ranges = mentioned_ranges(cluster)
     groups = cluster.endpoint_groups
     has_ipv6 = any(family == 6 for group in groups for family, _ in group.ips)
@@ -151,6 +156,8 @@ def compile_cluster(
         symbols=symbols,
         symbol_atom=symbol_atom,
         load_balancers=load_balancers,
+        extra_services=extra_services,
+        pod_cidrs=None if pod_cidrs is None else tuple(pod_cidrs),
     )
 
 

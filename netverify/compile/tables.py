@@ -97,7 +97,7 @@ class DirectionTables:
     direction: Direction
     policies: list[Policy]  # applicable in this direction, in evaluation order
     tiers: list[Tier]
-    rules: list[tuple[int, Rule]]  # (policy index, rule), global rule order
+    rules: list[Rule]  # global rule order; policy p owns rules policy_rule_ptr[p] to policy_rule_ptr[p + 1]
     target_policy_ptr: np.ndarray  # (classes + 1,)
     target_policy: np.ndarray  # policy indexes, per target in evaluation order
     target_default: np.ndarray  # (classes,) FINAL_ALLOW or FINAL_DENY
@@ -132,7 +132,7 @@ def build_direction(
     tier_index: dict[Tier, int] = {}
     policy_tier = np.empty(len(applicable), dtype=np.int64)
     policy_rule_ptr = np.zeros(len(applicable) + 1, dtype=np.int64)
-    rules: list[tuple[int, Rule]] = []
+    rules: list[Rule] = []
     pair_class: list[np.ndarray] = []
     pair_policy: list[np.ndarray] = []
     policy_targets: list[np.ndarray] = []
@@ -142,7 +142,7 @@ def build_direction(
             tiers.append(policy.tier)
         policy_tier[i] = tier_index[policy.tier]
         for rule in policy.rules(direction) or ():
-            rules.append((i, rule))
+            rules.append(rule)
         policy_rule_ptr[i + 1] = len(rules)
         targets = np.flatnonzero(peers.mask(policy.applies_to)[: peers.n_classes])
         policy_targets.append(targets)
@@ -161,7 +161,7 @@ def build_direction(
     tier_default = np.array(
         [TIER_PASS if t.default_action is Action.PASS else TIER_DENY for t in tiers], dtype=np.int64
     )
-    rule_action = np.array([ACTION_CODES[r.action] for _, r in rules], dtype=np.int64)
+    rule_action = np.array([ACTION_CODES[r.action] for r in rules], dtype=np.int64)
     rule_service = np.zeros((len(rules), services.words), dtype=np.uint64)
     rule_symbol_filter = np.zeros((len(rules), services.words), dtype=np.uint64)
     rule_target = np.full(len(rules), -1, dtype=np.int64)
@@ -172,7 +172,7 @@ def build_direction(
     symbol_lists: list[list[int]] = []
     peer_index_cache: dict[object, np.ndarray] = {}
     service_cache: dict[ServiceMatch, tuple[np.ndarray, list[int], np.ndarray]] = {}
-    for r, (_, rule) in enumerate(rules):
+    for r, rule in enumerate(rules):
         # Allow rules count every possible address match, Deny/Pass only certain ones (PeerSpace.mask)
         possible = rule.action is Action.ALLOW
         found = peer_index_cache.get((rule.peer, possible))

@@ -51,6 +51,8 @@ class ConnectivityMatrix:
     `ingress[d, n_classes + a]` holds what external atom a may send to class d.
     """
 
+    touched = None  # engine.recheck.Touched: the cells an incremental re-check recomputed (None: all of them)
+
     def __init__(self, compiled: CompiledCluster, pod_rows: np.ndarray, ingress: np.ndarray, seconds: float = 0.0):
         self.compiled = compiled
         self.pod_rows = pod_rows

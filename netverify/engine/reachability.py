@@ -16,40 +16,56 @@ BLOCK = 512
 Progress = Callable[[int, int], None]  # (done, total) target classes
 
 
+def kernel_arguments(compiled: CompiledCluster, tables: DirectionTables) -> tuple:
+    """The arrays `evaluate_targets` reads for one direction, as one plain tuple: what a dask worker needs
+    (no policy objects, so scattering it costs only the arrays)."""
+    return (
+        compiled.n_classes,
+        compiled.peers.size,
+        compiled.services.full,
+        tables.target_policy_ptr,
+        tables.target_policy,
+        tables.target_default,
+        tables.policy_tier,
+        tables.policy_rule_ptr,
+        tables.tier_default,
+        tables.rule_action,
+        tables.rule_peer_ptr,
+        tables.rule_peer,
+        tables.rule_service,
+        tables.rule_symbol_ptr,
+        tables.rule_symbol,
+        tables.rule_symbol_filter,
+        tables.rule_target,
+        tables.target_bits,
+        compiled.symbol_atom,
+    )
+
+
+def evaluate_block(arguments: tuple, is_ingress: bool, first: int, last: int, out: np.ndarray | None = None):
+    """Verdict rows of target classes [first, last): the unit of work of the local loop and of a dask task.
+
+    Rows are independent of each other, so any partition of the targets gives the same matrix.
+    """
+    from netverify.engine.kernels import evaluate_targets
+
+    n_classes, n_peers, full, *arrays = arguments
+    if out is None:
+        out = np.empty((last - first, n_peers, len(full)), dtype=np.uint64)
+    evaluate_targets(first, last, is_ingress, n_classes, full, *arrays, out)
+    return out
+
+
 def evaluate_direction(
     compiled: CompiledCluster, tables: DirectionTables, is_ingress: bool, progress: Progress | None, offset: int
 ) -> np.ndarray:
-    from netverify.engine.kernels import evaluate_targets
-
     n_classes = compiled.n_classes
     out = np.empty((n_classes, compiled.peers.size, compiled.services.words), dtype=np.uint64)
+    arguments = kernel_arguments(compiled, tables)
     total = 2 * n_classes
     for first in range(0, n_classes, BLOCK):
         last = min(first + BLOCK, n_classes)
-        evaluate_targets(
-            first,
-            last,
-            is_ingress,
-            n_classes,
-            compiled.services.full,
-            tables.target_policy_ptr,
-            tables.target_policy,
-            tables.target_default,
-            tables.policy_tier,
-            tables.policy_rule_ptr,
-            tables.tier_default,
-            tables.rule_action,
-            tables.rule_peer_ptr,
-            tables.rule_peer,
-            tables.rule_service,
-            tables.rule_symbol_ptr,
-            tables.rule_symbol,
-            tables.rule_symbol_filter,
-            tables.rule_target,
-            tables.target_bits,
-            compiled.symbol_atom,
-            out[first:last],
-        )
+        evaluate_block(arguments, is_ingress, first, last, out[first:last])
         if progress is not None:
             progress(offset + last, total)
     return out

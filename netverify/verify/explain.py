@@ -128,7 +128,7 @@ def trace_direction(
                 if not _rule_matches(compiled, tables, r, target, peer, atom, is_ingress):
                     continue
                 action = _ACTIONS[tables.rule_action[r]]
-                trace.decisions.append(Decision("rule", action, tier, policy, tables.rules[r][1], policy_index=p))
+                trace.decisions.append(Decision("rule", action, tier, policy, tables.rules[r], policy_index=p))
                 if action is not Action.LOG:
                     outcome = action
                     break

@@ -33,13 +33,19 @@ def _bit(row: np.ndarray, index: int) -> bool:
     return bool((int(row[index // 64]) >> (index % 64)) & 1)
 
 
+def rule_owners(tables: DirectionTables) -> list[int]:
+    """The index of the policy that owns each rule (policy p owns rules policy_rule_ptr[p]..[p + 1])."""
+    ptr = tables.policy_rule_ptr
+    return np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)).tolist()
+
+
 def matchable_rules(compiled: CompiledCluster, tables: DirectionTables) -> np.ndarray:
     """Per rule: can it match some (endpoint of its policy, peer, service)?"""
     n = compiled.n_classes
     is_ingress = tables.direction is Direction.INGRESS
     found = np.zeros(len(tables.rules), dtype=bool)
     services = compiled.services
-    for r, (p, _rule) in enumerate(tables.rules):
+    for r, p in enumerate(rule_owners(tables)):
         peers = tables.rule_peer[tables.rule_peer_ptr[r] : tables.rule_peer_ptr[r + 1]]
         targets = tables.policy_targets[p]
         if tables.rule_target[r] >= 0:
@@ -164,7 +170,7 @@ def diagnose_policies(compiled: CompiledCluster) -> list[PolicyIssue]:
             policies[key] = policy
             selects[key] = selects.get(key, False) or len(tables.policy_targets[p]) > 0
             redundant[key] = redundant.get(key, True) and bool(quiet[p])
-        for r, (p, rule) in enumerate(tables.rules):
+        for r, (p, rule) in enumerate(zip(rule_owners(tables), tables.rules, strict=True)):
             policy = tables.policies[p]
             if policy.kind in SYNTHETIC_KINDS or not len(tables.policy_targets[p]):
                 continue

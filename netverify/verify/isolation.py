@@ -4,6 +4,7 @@ violation, named with the policies and rules that allowed it (file:line)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -138,6 +139,11 @@ class CheckResult:
     baseline: str | None = None  # the baseline file the violations were compared with
     endpoint_sources: dict[str, SourceRef] = field(default_factory=dict)  # where each endpoint is defined
     tenants: list[str] = field(default_factory=list)  # every tenant with a pod, sorted
+    # flow judgements before annotation suppression, kept so that a re-check costs O(change):
+    # (cross-tenant flows that fail the contract, flows the contract's `allow` declares), in pair order
+    judged: tuple[list, list] = field(default=((), ()), repr=False, compare=False)
+    # verify.recheck.CheckIndex: where each judged flow sits among the endpoint pairs
+    index: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -236,36 +242,44 @@ def _record_rule(
     )
 
 
-def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
-    cluster = matrix.compiled.cluster
-    namespaces = cluster.namespaces
-    tenant_cache: dict[str, str] = {}
+class FlowJudge:
+    """Decides whether one allowed pod-to-pod flow breaks the contract, and explains it (one per check): what
+    is left after `shared` fails, what the contract's `allow` entries cover is declared (reported, not failing).
+    """
 
-    def tenant(namespace: str) -> str:
-        if namespace not in tenant_cache:
-            tenant_cache[namespace] = contract.tenant_of(namespaces.get(namespace), namespace)
-        return tenant_cache[namespace]
+    def __init__(self, matrix: ConnectivityMatrix, contract: Contract):
+        self.matrix = matrix
+        self.contract = contract
+        self.namespaces = matrix.compiled.cluster.namespaces
+        self._tenants: dict[str, str] = {}
+        self.shared = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.shared or []]
+        self.allows = [
+            (i, entry, _ports_mask(matrix, entry.ports)) for i, entry in enumerate(contract.spec.allow or [])
+        ]
 
-    shared = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.shared or []]
-    allows = [(i, entry, _ports_mask(matrix, entry.ports)) for i, entry in enumerate(contract.spec.allow or [])]
-    violations: list[Violation] = []
-    declared: list[Violation] = []
-    for src, dst, conn in matrix.connections():
+    def tenant(self, namespace: str) -> str:
+        if namespace not in self._tenants:
+            self._tenants[namespace] = self.contract.tenant_of(self.namespaces.get(namespace), namespace)
+        return self._tenants[namespace]
+
+    def judge(self, src: Endpoint, dst: Endpoint, conn: ConnSet) -> tuple[Violation | None, Violation | None]:
+        """(the part of the flow that violates the contract, the part its `allow` entries declare)."""
         if src.is_external or dst.is_external or src.namespace is None or dst.namespace is None:
-            continue  # addresses and host endpoints belong to no tenant
-        src_tenant, dst_tenant = tenant(src.namespace), tenant(dst.namespace)
+            return None, None  # addresses and host endpoints belong to no tenant
+        src_tenant, dst_tenant = self.tenant(src.namespace), self.tenant(dst.namespace)
         if src_tenant == dst_tenant:
-            continue
+            return None, None
+        matrix, contract = self.matrix, self.contract
         remaining = conn.words.copy()
         src_labels, dst_labels = _labels(matrix, src), _labels(matrix, dst)
-        for entry, mask in shared:
+        for entry, mask in self.shared:
             to_shared = entry.namespace == dst.namespace and pods_match(entry.pods, dst_labels)
             from_shared = entry.both_ways and entry.namespace == src.namespace and pods_match(entry.pods, src_labels)
             if to_shared or from_shared:
                 remaining &= ~mask
         excepted = np.zeros_like(remaining)
         reasons: list[Suppression] = []
-        for index, entry, mask in allows:
+        for index, entry, mask in self.allows:
             if contract.party_matches(
                 entry.from_, src.namespace, src_tenant, src_labels
             ) and contract.party_matches(entry.to, dst.namespace, dst_tenant, dst_labels):
@@ -273,23 +287,33 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
                     excepted |= remaining & mask
                     reasons.append(contract.allow_suppression(index))
                 remaining &= ~mask
-        for words, into, why in ((remaining, violations, []), (excepted, declared, reasons)):
-            if words.any():
-                flow = ConnSet(words, conn.space)
-                explained = explain_allowed(matrix, src, dst, flow)
-                into.append(Violation("cross-tenant-flow", src, dst, flow, src_tenant, dst_tenant, explained, why))
-    from netverify.verify.suppressions import suppress_annotated
+        found: list[Violation | None] = []
+        for words, why in ((remaining, []), (excepted, reasons)):
+            if not words.any():
+                found.append(None)
+                continue
+            flow = ConnSet(words, conn.space)
+            explained = explain_allowed(matrix, src, dst, flow)
+            found.append(Violation("cross-tenant-flow", src, dst, flow, src_tenant, dst_tenant, explained, why))
+        return found[0], found[1]
 
-    violations, annotated = suppress_annotated(matrix, violations)
-    from netverify.verify.exposure import check_exposure  # it builds Violations: imported here, not at the top
 
-    shared_everywhere = frozenset(
-        e.namespace for e in contract.spec.shared or [] if e.both_ways and not e.pods and not e.ports
-    )
-    config_violations, lb_findings = check_load_balancers(matrix, tenant, shared_everywhere)
-    exposure = contract.spec.exposure.internet if contract.spec.exposure else None
-    violations += check_exposure(matrix, exposure, explain_allowed, tenant)
-    findings = [
+def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
+    judge = FlowJudge(matrix, contract)
+    violations: list[Violation] = []
+    declared: list[Violation] = []
+    for src, dst, conn in matrix.connections():
+        failing, excepted = judge.judge(src, dst, conn)
+        if failing is not None:
+            violations.append(failing)
+        if excepted is not None:
+            declared.append(excepted)
+    return finish_check(matrix, contract, judge, violations, declared)
+
+
+def cluster_findings(cluster) -> list[Finding]:
+    """Findings the loader reported (unsupported kinds, approximated rules, ...)."""
+    return [
         Finding(
             d.code,
             FINDING_CODES[d.code],
@@ -300,14 +324,33 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         for d in cluster.diagnostics
         if d.severity is not Severity.ERROR and d.code in FINDING_CODES
     ]
+
+
+def finish_check(
+    matrix: ConnectivityMatrix, contract: Contract, judge: FlowJudge, violations: list, declared: list
+) -> CheckResult:
+    """Everything after judging the flows, shared by the full check and the incremental re-check:
+    annotation suppressions, exposure, load balancer checks, findings, statistics."""
+    from netverify.verify.exposure import check_exposure  # it builds Violations: imported here, not at the top
+    from netverify.verify.findings import find_policy_findings  # imports a numba kernel
+    from netverify.verify.suppressions import suppress_annotated
+
+    cluster = matrix.compiled.cluster
+    judged = (violations, declared)
+    failing, annotated = suppress_annotated(matrix, violations)
+    shared_everywhere = frozenset(
+        e.namespace for e in contract.spec.shared or [] if e.both_ways and not e.pods and not e.ports
+    )
+    config_violations, lb_findings = check_load_balancers(matrix, judge.tenant, shared_everywhere)
+    exposure = contract.spec.exposure.internet if contract.spec.exposure else None
+    failing = failing + check_exposure(matrix, exposure, explain_allowed, judge.tenant)
+    findings = cluster_findings(cluster)
     findings += [
         Finding(f.rule, f.severity, f.message, f.source.file if f.source else None, f.source.line if f.source else None)
         for f in lb_findings
     ]
-    from netverify.verify.findings import find_policy_findings  # imports a numba kernel
-
     findings += find_policy_findings(matrix.compiled)
-    tenants = sorted({tenant(g.namespace) for g in cluster.groups})
+    tenants = sorted({judge.tenant(g.namespace) for g in cluster.groups})
     stats = {
         "endpoints": len(matrix.workload_endpoints()),
         "classes": matrix.n_classes,
@@ -317,11 +360,12 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
     }
     sources = {group.id: group.source for group in matrix.compiled.groups if group.source is not None}
     return CheckResult(
-        [*violations, *config_violations],
+        [*failing, *config_violations],
         findings,
         cluster.errors,
         stats,
         suppressed=annotated + declared,
         endpoint_sources=sources,
         tenants=tenants,
+        judged=judged,
     )
