@@ -202,7 +202,7 @@ def test_colour_follows_the_terminal_and_no_color(monkeypatch):
 
     from netverify import cli
 
-    args = argparse.Namespace(output=None)
+    args = argparse.Namespace(output=None, color="auto")
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     assert cli._color(args)
