@@ -8,7 +8,7 @@ ports it mentions (resolved per destination class through `symbol_atom`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -114,6 +114,8 @@ class DirectionTables:
     rule_target: np.ndarray  # -1, or the row of `target_bits` the target class must be in
     target_bits: np.ndarray  # (constraints, class words) packed class sets
     policy_targets: list[np.ndarray]  # classes each policy applies to
+    # rule -> its peers as a set, filled on demand by explanations (a check explains each violation)
+    peer_sets: dict[int, frozenset[int]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def build_direction(
