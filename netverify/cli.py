@@ -132,10 +132,17 @@ def _color(args: argparse.Namespace) -> bool:
     return args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _analyze(args: argparse.Namespace, label: str, extra_services=()):
+def _stage_bars(args: argparse.Namespace):
+    from netverify.report.progress import StageBars
+
+    return StageBars(enabled=False if args.quiet else None)
+
+
+def _analyze(args: argparse.Namespace, stages, extra_services=()):
     """The shared front of every command: read the inputs, report their problems, compute the matrix.
 
-    Returns (matrix, number of input errors), or None when the inputs could not be read at all.
+    Returns (matrix, number of input errors), or None when the inputs could not be read at all. `stages`
+    draws a progress bar per long stage on a terminal.
     """
     problem = _read_stdin_guard(args.paths)
     if problem:
@@ -143,22 +150,23 @@ def _analyze(args: argparse.Namespace, label: str, extra_services=()):
         return None
     from netverify.load.cluster_loader import load_cluster
     from netverify.pipeline import analyze_cluster
-    from netverify.report.progress import ProgressBar
 
-    cluster = load_cluster(args.paths)
+    try:
+        cluster = load_cluster(args.paths, stages=stages)
+    finally:
+        stages.close()  # the diagnostics below must not be drawn over
     errors = _print_diagnostics(cluster.diagnostics, args.quiet)
-    bar = ProgressBar(label, enabled=False if args.quiet else None)
     try:
         matrix = analyze_cluster(
-            cluster, args.cni, progress=bar, extra_services=extra_services, pod_cidrs=_pod_cidrs(args)
+            cluster, args.cni, extra_services=extra_services, pod_cidrs=_pod_cidrs(args), stages=stages
         )
     finally:
-        bar.close()
+        stages.close()
     return matrix, errors
 
 
 def run_matrix(args: argparse.Namespace) -> int:
-    analyzed = _analyze(args, "computing")
+    analyzed = _analyze(args, _stage_bars(args))
     if analyzed is None:
         return EXIT_INPUT
     matrix, errors = analyzed
@@ -177,11 +185,15 @@ def run_check(args: argparse.Namespace) -> int:
     if contract is None:
         _print_diagnostics(contract_errors, args.quiet)
         return EXIT_INPUT
-    analyzed = _analyze(args, "checking", contract_services(contract))
+    stages = _stage_bars(args)
+    analyzed = _analyze(args, stages, contract_services(contract))
     if analyzed is None:
         return EXIT_INPUT
     matrix, errors = analyzed
-    result = check_isolation(matrix, contract)
+    try:
+        result = check_isolation(matrix, contract, stages.stage("checking"))
+    finally:
+        stages.close()
     _write(CHECK_FORMATS[args.format](CheckView(result, _color(args))), args.output)
     if errors:
         return EXIT_INPUT
@@ -204,7 +216,7 @@ def run_explain(args: argparse.Namespace) -> int:
     from netverify.verify.explain import explain_pair
 
     wanted = port_spec_service(args.port) if args.port else None
-    analyzed = _analyze(args, "computing", [wanted] if wanted else [])
+    analyzed = _analyze(args, _stage_bars(args), [wanted] if wanted else [])
     if analyzed is None:
         return EXIT_INPUT
     matrix, errors = analyzed

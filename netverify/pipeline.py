@@ -11,10 +11,14 @@ from netverify.model.cluster import Cluster
 
 
 def analyze_cluster(
-    cluster: Cluster, cni: str = "generic", progress=None, extra_services=(), pod_cidrs=None
+    cluster: Cluster, cni: str = "generic", progress=None, extra_services=(), pod_cidrs=None, stages=None
 ) -> ConnectivityMatrix:
-    compiled = compile_cluster(cluster, cni, extra_services, pod_cidrs)
-    return compute_matrix(compiled, progress)
+    """`progress(done, total)`: the engine's progress; `stages` (a `report.progress.StageBars`): one bar for
+    compiling and one for computing, used instead of `progress` when given."""
+    compiled = compile_cluster(
+        cluster, cni, extra_services, pod_cidrs, stages.stage("compiling") if stages is not None else None
+    )
+    return compute_matrix(compiled, stages.stage("computing") if stages is not None else progress)
 
 
 def analyze(

@@ -34,9 +34,11 @@ def carries_policy(group: str, kind: str) -> bool:
     )
 
 
-def load_documents(documents: Iterable[Document], builder: ClusterBuilder) -> None:
-    for doc in documents:
+def load_documents(documents: list[Document], builder: ClusterBuilder, progress=None) -> None:
+    for done, doc in enumerate(documents, 1):
         load_document(doc, builder)
+        if progress is not None and done % 256 == 0:
+            progress(done, len(documents))
 
 
 def load_document(doc: Document, builder: ClusterBuilder) -> None:
@@ -115,14 +117,18 @@ def add_implicit_namespaces(builder: ClusterBuilder) -> None:
             )
 
 
-def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster:
-    """Read every source and build one model; problems are in `cluster.diagnostics`, never raised."""
+def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None, stages=None) -> Cluster:
+    """Read every source and build one model; problems are in `cluster.diagnostics`, never raised.
+
+    `stages`: a `report.progress.StageBars` (or None) for the progress of reading and building.
+    """
     if isinstance(sources, (str, dict)):
         sources = [sources]
-    documents, diagnostics = read_sources(list(sources), stdin=stdin)
+    reading = stages.stage("reading manifests") if stages is not None else None
+    documents, diagnostics = read_sources(list(sources), stdin=stdin, progress=reading)
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)
-    load_documents(documents, builder)
+    load_documents(documents, builder, stages.stage("building the model") if stages is not None else None)
     for finalize in finalizers_for(builder.used_kind_modules):
         finalize(builder)
     add_implicit_namespaces(builder)

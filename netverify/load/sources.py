@@ -11,7 +11,7 @@ import datetime
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 import yaml
@@ -30,12 +30,16 @@ _HELM_SOURCE = re.compile(r"^#[ \t]*Source:[ \t]*(\S[^\r\n]*?)[ \t]*\r?$", re.MU
 _YAML_TEXT_STARTS = ("apiVersion:", "kind:", "---")
 
 Source = str | os.PathLike[str] | dict[str, Any] | list[Any]
+Progress = Callable[[int, int], None]  # (done, total)
 
 
 def read_sources(
-    sources: Iterable[Source], stdin: TextIO | None = None
+    sources: Iterable[Source], stdin: TextIO | None = None, progress: Progress | None = None
 ) -> tuple[list[Document], list[Diagnostic]]:
-    """Read every source in order; a file reached twice (given twice, or via a directory) is read once."""
+    """Read every source in order; a file reached twice (given twice, or via a directory) is read once.
+
+    `progress(done, total)` is told after each file of a path (a directory's files are listed first).
+    """
     if isinstance(sources, (str, dict, os.PathLike)):  # a lone source, not an iterable of them
         sources = [sources]
     docs: list[Document] = []
@@ -53,7 +57,7 @@ def read_sources(
         elif isinstance(source, str) and source == "-":
             _extend(_read_stdin(sys.stdin if stdin is None else stdin), docs, diags)
         elif isinstance(source, (str, os.PathLike)):
-            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags)
+            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags, progress)
         else:
             diags.append(
                 _error(
@@ -214,15 +218,17 @@ def _read_stdin(stream: TextIO) -> tuple[list[Document], list[Diagnostic]]:
     return read_text(text, name)
 
 
-def _read_path(path: str, seen: set[str], docs: list[Document], diags: list[Diagnostic]) -> None:
+def _read_path(
+    path: str, seen: set[str], docs: list[Document], diags: list[Diagnostic], progress: Progress | None = None
+) -> None:
     if os.path.isdir(path):
-        files = _walk(path, diags)
+        files = list(_walk(path, diags))
     elif os.path.exists(path):
-        files = iter([(path, path)])
+        files = [(path, path)]
     else:
         diags.append(_error(f"{path}: no such file or directory"))
         return
-    for fs_path, display in files:
+    for done, (fs_path, display) in enumerate(files, 1):
         real = os.path.realpath(fs_path)
         if real in seen:
             continue
@@ -230,6 +236,8 @@ def _read_path(path: str, seen: set[str], docs: list[Document], diags: list[Diag
         text = _read_file(fs_path, display, diags)
         if text is not None:
             _extend(read_text(text, display), docs, diags)
+        if progress is not None:
+            progress(done, len(files))
 
 
 def _read_file(fs_path: str, display: str, diags: list[Diagnostic]) -> str | None:

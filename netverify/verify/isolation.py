@@ -189,7 +189,7 @@ ROW_BLOCK = 256  # source endpoints per block: bounds the temporary (block x end
 
 
 def cross_tenant_flows(
-    matrix: ConnectivityMatrix, tenant: Callable[[str], str]
+    matrix: ConnectivityMatrix, tenant: Callable[[str], str], progress: Callable[[int, int], None] | None = None
 ) -> Iterator[tuple[Endpoint, Endpoint, ConnSet]]:
     """Pod-to-pod flows whose ends are in different tenants, in the order of `matrix.connections()`.
 
@@ -209,9 +209,14 @@ def cross_tenant_flows(
         flowing = rows.any(axis=2) & (tenants[first : first + ROW_BLOCK, None] != tenants[None, :])
         for i, k in zip(*np.nonzero(flowing), strict=True):
             yield pods[first + i], pods[k], ConnSet(rows[i, k], space)
+        if progress is not None:
+            progress(min(first + ROW_BLOCK, len(pods)), len(pods))
 
 
-def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
+def check_isolation(
+    matrix: ConnectivityMatrix, contract: Contract, progress: Callable[[int, int], None] | None = None
+) -> CheckResult:
+    """`progress(done, total)`: source endpoints checked."""
     cluster = matrix.compiled.cluster
     namespaces = cluster.namespaces
     tenant_cache: dict[str, str] = {}
@@ -224,7 +229,7 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
     shared = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.shared or []]
     allows = [(entry, _ports_mask(matrix, entry.ports)) for entry in contract.spec.allow or []]
     violations: list[Violation] = []
-    for src, dst, conn in cross_tenant_flows(matrix, tenant):
+    for src, dst, conn in cross_tenant_flows(matrix, tenant, progress):
         src_tenant, dst_tenant = tenant(src.namespace), tenant(dst.namespace)
         remaining = conn.words.copy()
         src_labels, dst_labels = _labels(matrix, src), _labels(matrix, dst)
@@ -266,6 +271,8 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
     stats = {
         "endpoints": len(matrix.workload_endpoints()),
         "classes": matrix.n_classes,
+        "ip_atoms": len(matrix.compiled.atoms.atoms),
+        "service_atoms": matrix.compiled.services.size,
         "policies": len(cluster.policies),
         "tenants": len({tenant(g.namespace) for g in cluster.groups}),
         "seconds": round(matrix.seconds, 3),
