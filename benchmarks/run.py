@@ -184,7 +184,7 @@ def render(rows: list[Row], args: argparse.Namespace, command: str, load_before:
         "Each tool runs as a whole process on the same generated directory: "
         f"`netverify matrix DIR --format json --pod-cidr {POD_CIDR}` (the generated cluster's pod subnet; "
         "cold = first run with an empty `NUMBA_CACHE_DIR`, "
-        f"warm = second run reusing it) and `{nca_command('DIR', args.nca_ipv6)}` "
+        f"warm = the fastest of the later runs reusing it) and `{nca_command('DIR', args.nca_ipv6)}` "
         "(its own venv, `benchmarks/.venv-nca`). Peak RSS is the child's `ru_maxrss` from `wait4`. "
         "Agreement counts workload pairs with any allowed traffic in either tool, and "
         "workload x external-IP cells after splitting both tools' ranges to common atoms.",
