@@ -99,7 +99,11 @@ def compute_matrix(compiled: CompiledCluster, progress: Progress | None = None) 
         from netverify.engine.numpy_eval import evaluate_direction_numpy
 
         ingress = evaluate_direction_numpy(compiled, compiled.ingress, True)
+        if progress is not None:
+            progress(compiled.n_classes, 2 * compiled.n_classes)
         egress = evaluate_direction_numpy(compiled, compiled.egress, False)
+        if progress is not None:
+            progress(2 * compiled.n_classes, 2 * compiled.n_classes)
     else:
         ingress = evaluate_direction(compiled, compiled.ingress, True, progress, 0)
         egress = evaluate_direction(compiled, compiled.egress, False, progress, compiled.n_classes)
