@@ -28,6 +28,7 @@ class Measured:
     max_rss_mb: float
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0  # user + system CPU of the child: less disturbed than wall time by other jobs
 
 
 def run_measured(argv: list[str], cwd: str | Path | None = None,
@@ -45,4 +46,5 @@ def run_measured(argv: list[str], cwd: str | Path | None = None,
         rss_mb = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
         return Measured(argv=list(argv), returncode=proc.returncode, seconds=seconds, max_rss_mb=rss_mb,
                         stdout=out.read().decode("utf-8", "replace"),
-                        stderr=err.read().decode("utf-8", "replace"))
+                        stderr=err.read().decode("utf-8", "replace"),
+                        cpu_seconds=usage.ru_utime + usage.ru_stime)

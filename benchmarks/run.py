@@ -90,10 +90,11 @@ def netverify_exe(explicit: str | None) -> str:
 POD_CIDR = "10.64.0.0/16"
 
 
-def run_netverify(exe: str, repo: Path) -> tuple[Measured, Measured, ParsedMap, int]:
-    """Cold run (empty numba cache), then warm run.
+def run_netverify(exe: str, repo: Path, repeats: int = 1) -> tuple[Measured, Measured, ParsedMap, int]:
+    """Cold run (empty numba cache), then `repeats` warm runs, of which the fastest is kept.
 
-    Returns both measurements, the parsed warm map and the number of endpoints netverify reported.
+    The minimum is the figure least disturbed by other jobs on the machine. Returns both measurements, the
+    parsed warm map and the number of endpoints netverify reported.
     """
     with tempfile.TemporaryDirectory(prefix="nv-numba-") as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
@@ -101,9 +102,15 @@ def run_netverify(exe: str, repo: Path) -> tuple[Measured, Measured, ParsedMap, 
         cold = run_measured(argv, env=env)
         if cold.returncode != 0:
             raise RuntimeError(f"netverify failed (rc={cold.returncode}):\n{cold.stderr[-4000:]}")
-        warm = run_measured(argv, env=env)
-        if warm.returncode != 0:
-            raise RuntimeError(f"netverify failed (rc={warm.returncode}):\n{warm.stderr[-4000:]}")
+        warm: Measured | None = None
+        for _ in range(max(1, repeats)):
+            run = run_measured(argv, env=env)
+            if run.returncode != 0:
+                raise RuntimeError(f"netverify failed (rc={run.returncode}):\n{run.stderr[-4000:]}")
+            if warm is not None and run.stdout != warm.stdout:
+                raise RuntimeError("netverify printed different maps on two warm runs")
+            warm = run if warm is None or run.seconds < warm.seconds else warm
+        assert warm is not None
     doc = json.loads(warm.stdout)
     if json.loads(cold.stdout) != doc:
         raise RuntimeError("netverify's cold and warm runs printed different maps")
@@ -122,7 +129,7 @@ def third_opinion(repo: Path, nv_map: ParsedMap, nca_map: ParsedMap | None, show
             print("    " + line)
 
 
-def machine_line() -> str:
+def machine_line(load_before: float | None = None) -> str:
     """nproc, CPU model, Python version, load and date, so figures can be compared across machines.
 
     The 1-minute load average is recorded because other jobs on a small machine inflate both tools' times.
@@ -142,6 +149,8 @@ def machine_line() -> str:
                                  capture_output=True, text=True, check=False).stdout.strip()
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = f"load average {os.getloadavg()[0]:.2f} at the end" if hasattr(os, "getloadavg") else ""
+    if load and load_before is not None:
+        load = f"load average {load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end"
     return (f"nproc {os.cpu_count()}, {cpu}, {platform.system()} {platform.release()}; "
             f"netverify on Python {platform.python_version()}"
             + (f", NCA 2.1.0 on Python {nca_ver}" if nca_ver else "") + f"; {load}; {date}")
@@ -151,7 +160,7 @@ def _f(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
+def render(rows: list[Row], args: argparse.Namespace, command: str, load_before: float | None = None) -> str:
     """The Markdown block that goes between the markers."""
     begin, end = markers(args.flavor)
     lines = [
@@ -175,12 +184,16 @@ def render(rows: list[Row], args: argparse.Namespace, command: str) -> str:
         "Each tool runs as a whole process on the same generated directory: "
         f"`netverify matrix DIR --format json --pod-cidr {POD_CIDR}` (the generated cluster's pod subnet; "
         "cold = first run with an empty `NUMBA_CACHE_DIR`, "
-        f"warm = second run reusing it) and `{nca_command('DIR', args.nca_ipv6)}` "
+        f"warm = the fastest of the later runs reusing it) and `{nca_command('DIR', args.nca_ipv6)}` "
         "(its own venv, `benchmarks/.venv-nca`). Peak RSS is the child's `ru_maxrss` from `wait4`. "
         "Agreement counts workload pairs with any allowed traffic in either tool, and "
         "workload x external-IP cells after splitting both tools' ranges to common atoms.",
         "",
-        f"Machine: {machine_line()}",
+        f"Machine: {machine_line(load_before)}",
+        "",
+        f"Times are the fastest of {args.repeats} warm netverify runs and of {args.nca_repeats} NCA runs "
+        "(the least disturbed by other jobs); with a load average above the core count, re-run on a quiet "
+        "machine before comparing.",
     ]
     notes = sorted({n for r in rows for n in r.notes})
     if notes:
@@ -215,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--flavor", choices=("k8s", "calico"), default="k8s")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-nca", action="store_true", help="time netverify only")
+    ap.add_argument("--repeats", type=int, default=5, help="warm netverify runs per size (the fastest is kept)")
+    ap.add_argument("--nca-repeats", type=int, default=2, help="NCA runs per size (the fastest is kept)")
     ap.add_argument("--nca-ipv6", action="store_true",
                     help="run NCA with --print_ipv6 (netverify lists IPv6 only when an input mentions it)")
     ap.add_argument("--netverify", help="path of the netverify executable (default: next to sys.executable)")
@@ -226,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     exe = netverify_exe(args.netverify)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     command = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     rows: list[Row] = []
     failed = False
@@ -240,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{row.workloads} workloads] generated {repo / 'repo'}: {stats['pods']} pods, "
               f"{stats['policies']} policies", flush=True)
 
-        cold, warm, nv_map, n_endpoints = run_netverify(exe, repo / "repo")
+        cold, warm, nv_map, n_endpoints = run_netverify(exe, repo / "repo", args.repeats)
         row.nv_cold, row.nv_warm = cold.seconds, warm.seconds
         row.nv_rss = max(cold.max_rss_mb, warm.max_rss_mb)
         row.nv_endpoints = n_endpoints
@@ -250,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
 
         if not args.skip_nca:
             measured, nca_map = run_nca_parsed(repo / "repo", ipv6=args.nca_ipv6)
+            for _ in range(args.nca_repeats - 1):  # the fastest of the repeats, like netverify's
+                again, again_map = run_nca_parsed(repo / "repo", ipv6=args.nca_ipv6)
+                if again.seconds < measured.seconds:
+                    measured, nca_map = again, again_map
             row.nca_secs, row.nca_rss = measured.seconds, measured.max_rss_mb
             if nca_map.dropped:
                 row.notes.append(f"{len(nca_map.dropped)} NCA LiveSim lines dropped (pods NCA invents, "
@@ -270,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                 third_opinion(repo, nv_map, nca_map, args.show)
         rows.append(row)
 
-    write_results(Path(args.results), render(rows, args, command))
+    write_results(Path(args.results), render(rows, args, command, load_before))
     print(f"wrote {args.results}")
     return 1 if failed else 0
 

@@ -13,11 +13,22 @@ from netverify.model.policy import Policy
 
 
 def analyze_cluster(
-    cluster: Cluster, cni: str = "generic", progress=None, extra_services=(), pod_cidrs=None, dask=None
+    cluster: Cluster,
+    cni: str = "generic",
+    progress=None,
+    extra_services=(),
+    pod_cidrs=None,
+    dask=None,
+    stages=None,
 ) -> ConnectivityMatrix:
-    """`dask`: a dask.distributed scheduler address or `Client`; the row blocks of the matrix then run on
-    that cluster (needs the `netverify[dask]` extra) with the same result as in-process."""
-    compiled = compile_cluster(cluster, cni, extra_services, pod_cidrs)
+    """`progress(done, total)`: the engine's progress; `stages` (a `report.progress.StageBars`): one bar for
+    compiling and one for computing, used instead of `progress` when given. `dask`: a dask.distributed
+    scheduler address or `Client`; the row blocks of the matrix then run on that cluster (needs the
+    `netverify[dask]` extra) with the same result as in-process."""
+    compiled = compile_cluster(
+        cluster, cni, extra_services, pod_cidrs, stages.stage("compiling") if stages is not None else None
+    )
+    progress = stages.stage("computing") if stages is not None else progress
     if dask is not None:
         from netverify.engine.sharding import compute_matrix_on_dask
 

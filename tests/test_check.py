@@ -74,7 +74,7 @@ def test_leak_is_named_with_the_file_and_line_that_opened_it():
         }
     ]
     assert any(a["kind"] == "default" and a["direction"] == "egress" for a in violation["allowed_by"])
-    assert set(data["stats"]) >= {"endpoints", "policies", "seconds"}
+    assert set(data["stats"]) >= {"endpoints", "policies", "seconds", "classes", "ip_atoms", "service_atoms"}
 
 
 def test_unknown_pod_addresses_inside_an_allowed_cidr_are_possible_leaks():

@@ -105,10 +105,11 @@ def compile_cluster(
     profile: Profile | str = "generic",
     extra_services: Iterable[ServiceMatch] = (),
     pod_cidrs: tuple[str, ...] | list[str] | None = None,
+    progress=None,
 ) -> CompiledCluster:
     """`extra_services`: services a question will ask about (a contract's ports), so atoms align with them.
     `pod_cidrs`: where pods whose address the input does not give may live (None: private address space;
-    empty: nowhere, i.e. CIDR rules never match them)."""
+    empty: nowhere, i.e. CIDR rules never match them). `progress(done, total)`: policies compiled, per direction."""
     if isinstance(profile, str):
         profile = get_profile(profile)
     extra_services = tuple(extra_services)
@@ -135,8 +136,8 @@ def compile_cluster(
     )
     symbols: dict[tuple[int, str], int] = {}
     defaults = final_defaults(classes)
-    ingress = build_direction(Direction.INGRESS, cluster.policies, peers, services, symbols, defaults)
-    egress = build_direction(Direction.EGRESS, cluster.policies, peers, services, symbols, defaults)
+    ingress = build_direction(Direction.INGRESS, cluster.policies, peers, services, symbols, defaults, progress)
+    egress = build_direction(Direction.EGRESS, cluster.policies, peers, services, symbols, defaults, progress)
     symbol_atom = np.full((max(len(symbols), 1), len(classes)), -1, dtype=np.int64)
     for c, cls in enumerate(classes):
         for port in cls.ports:

@@ -299,6 +299,7 @@ def splice_direction(
         rule_target=rule_target,
         target_bits=np.concatenate((old.target_bits, mini.target_bits)),
         policy_targets=gather_list(old.policy_targets + mini.policy_targets, combined, ones),
+        peer_sets={},  # a cache keyed by rule index: the rules were renumbered
     )
 
 

@@ -65,8 +65,12 @@ class LabelTable:
                 return np.zeros(self.size, dtype=bool)
             values = self._values[sel.key]
             accepted = np.zeros(len(values) + 1, dtype=bool)  # last slot stands for "absent" (code -1)
-            for value, code in values.items():
-                accepted[code] = sel.matches({sel.key: value})
+            if isinstance(sel, StringTest):
+                for value, code in values.items():
+                    accepted[code] = sel.matches({sel.key: value})
+            else:  # look the wanted values up: a key can have as many values as there are pods
+                wanted = (sel.value,) if isinstance(sel, Equals) else sel.values
+                accepted[[values[v] for v in wanted if v in values]] = True
             return accepted[column]
         if isinstance(sel, Not):
             return ~self.evaluate(sel.operand)

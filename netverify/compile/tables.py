@@ -8,7 +8,7 @@ ports it mentions (resolved per destination class through `symbol_atom`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -114,6 +114,8 @@ class DirectionTables:
     rule_target: np.ndarray  # -1, or the row of `target_bits` the target class must be in
     target_bits: np.ndarray  # (constraints, class words) packed class sets
     policy_targets: list[np.ndarray]  # classes each policy applies to
+    # rule -> its peers as a set, filled on demand by explanations (a check explains each violation)
+    peer_sets: dict[int, frozenset[int]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def build_direction(
@@ -123,8 +125,12 @@ def build_direction(
     services: ServiceSpace,
     symbols: dict[tuple[int, str], int],
     target_default: np.ndarray | None = None,
+    progress=None,
 ) -> DirectionTables:
-    """Tables of one direction; `target_default` is each class's final default (all FINAL_ALLOW if None)."""
+    """Tables of one direction; `target_default` is each class's final default (all FINAL_ALLOW if None).
+
+    `progress(done, total)` is told every 256 policies.
+    """
     if target_default is None:
         target_default = np.full(peers.n_classes, FINAL_ALLOW, dtype=np.int64)
     applicable = sorted((p for p in policies if p.rules(direction) is not None), key=lambda p: p.sort_key)
@@ -144,6 +150,8 @@ def build_direction(
         for rule in policy.rules(direction) or ():
             rules.append(rule)
         policy_rule_ptr[i + 1] = len(rules)
+        if progress is not None and i % 256 == 255:
+            progress(i + 1, len(applicable))
         targets = np.flatnonzero(peers.mask(policy.applies_to)[: peers.n_classes])
         policy_targets.append(targets)
         pair_class.append(targets)

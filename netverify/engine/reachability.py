@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 
@@ -84,9 +85,43 @@ def combine(egress: np.ndarray, ingress: np.ndarray, n_classes: int) -> None:
     combine_directions(egress, ingress, n_classes)
 
 
+NUMPY_MAX_CELLS = 4_000_000  # classes x peers x words of one direction
+NUMPY_MAX_WORK = 30_000_000  # sum over rules of (targets x peers x words) touched
+NUMPY_MAX_RULES = 20_000
+
+
+def numpy_is_faster(compiled: CompiledCluster) -> bool:
+    """Small clusters: numpy finishes before numba would even be imported and its cached kernels loaded
+    (~0.35 s); `NETVERIFY_ENGINE=numpy|numba` forces a path (benchmarks, tests)."""
+    forced = os.environ.get("NETVERIFY_ENGINE", "").lower()
+    if forced in ("numpy", "numba"):
+        return forced == "numpy"
+    words = compiled.services.words
+    if compiled.n_classes * compiled.peers.size * words > NUMPY_MAX_CELLS:
+        return False
+    work = 0
+    for tables in (compiled.ingress, compiled.egress):
+        if len(tables.rules) > NUMPY_MAX_RULES:
+            return False
+        targets = np.array([len(t) for t in tables.policy_targets], dtype=np.int64)
+        rule_policy = np.repeat(np.arange(len(targets)), np.diff(tables.policy_rule_ptr))
+        work += int((targets[rule_policy] * np.diff(tables.rule_peer_ptr)).sum()) * words
+    return work <= NUMPY_MAX_WORK
+
+
 def compute_matrix(compiled: CompiledCluster, progress: Progress | None = None) -> ConnectivityMatrix:
     started = time.perf_counter()
-    ingress = evaluate_direction(compiled, compiled.ingress, True, progress, 0)
-    egress = evaluate_direction(compiled, compiled.egress, False, progress, compiled.n_classes)
+    if numpy_is_faster(compiled):
+        from netverify.engine.numpy_eval import evaluate_direction_numpy
+
+        ingress = evaluate_direction_numpy(compiled, compiled.ingress, True)
+        if progress is not None:
+            progress(compiled.n_classes, 2 * compiled.n_classes)
+        egress = evaluate_direction_numpy(compiled, compiled.egress, False)
+        if progress is not None:
+            progress(2 * compiled.n_classes, 2 * compiled.n_classes)
+    else:
+        ingress = evaluate_direction(compiled, compiled.ingress, True, progress, 0)
+        egress = evaluate_direction(compiled, compiled.egress, False, progress, compiled.n_classes)
     combine(egress, ingress, compiled.n_classes)
     return ConnectivityMatrix(compiled, egress, ingress, time.perf_counter() - started)

@@ -38,9 +38,11 @@ def carries_policy(group: str, kind: str) -> bool:
     )
 
 
-def load_documents(documents: Iterable[Document], builder: ClusterBuilder) -> None:
-    for doc in documents:
+def load_documents(documents: list[Document], builder: ClusterBuilder, progress=None) -> None:
+    for done, doc in enumerate(documents, 1):
         load_document(doc, builder)
+        if progress is not None and done % 256 == 0:
+            progress(done, len(documents))
 
 
 def load_document(doc: Document, builder: ClusterBuilder) -> None:
@@ -137,19 +139,23 @@ def add_implicit_namespaces(builder: ClusterBuilder) -> None:
             )
 
 
-def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster:
-    """Read every source and build one model; problems are in `cluster.diagnostics`, never raised."""
+def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None, stages=None) -> Cluster:
+    """Read every source and build one model; problems are in `cluster.diagnostics`, never raised.
+
+    `stages`: a `report.progress.StageBars` (or None) for the progress of reading and building.
+    """
     if isinstance(sources, (str, dict)):
         sources = [sources]
-    documents, diagnostics = read_sources(list(sources), stdin=stdin)
-    return build_cluster(documents, diagnostics)
+    reading = stages.stage("reading manifests") if stages is not None else None
+    documents, diagnostics = read_sources(list(sources), stdin=stdin, progress=reading)
+    return build_cluster(documents, diagnostics, stages)
 
 
-def build_cluster(documents: Iterable[Document], diagnostics: Iterable[Diagnostic] = ()) -> Cluster:
+def build_cluster(documents: Iterable[Document], diagnostics: Iterable[Diagnostic] = (), stages=None) -> Cluster:
     """One model from documents already read (files, or blobs of a git revision), with their problems."""
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)
-    load_documents(documents, builder)
+    load_documents(documents, builder, stages.stage("building the model") if stages is not None else None)
     for finalize in finalizers_for(builder.used_kind_modules):
         finalize(builder)
     for finalize in format_finalizers_for(builder.used_kind_modules):

@@ -38,3 +38,27 @@ class ProgressBar:
         if self._drawn:
             self.stream.write("\r" + " " * 70 + "\r")
             self.stream.flush()
+
+
+class StageBars:
+    """One bar per long stage of a run (reading, compiling, computing, checking), each replacing the last.
+
+    `stage(label)` closes the previous stage's bar and returns the new one; every bar waits `delay` before
+    drawing, so only the stages that are really slow show up.
+    """
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None, delay: float = 0.5):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.delay = delay
+        self._current: ProgressBar | None = None
+
+    def stage(self, label: str) -> ProgressBar:
+        self.close()
+        self._current = ProgressBar(label, self.stream, self.enabled, self.delay)
+        return self._current
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from netverify.compile.compiled import CompiledCluster
 from netverify.compile.tables import FINAL_DENY, TIER_PASS, DirectionTables
 from netverify.model.policy import Action, Direction, Policy, Rule, Tier
@@ -65,6 +63,16 @@ class DirectionTrace:
         return None
 
 
+def _peer_set(tables: DirectionTables, r: int) -> frozenset[int]:
+    """The rule's peers as a set, built on first use: a check traces one flow per violation, and a set
+    lookup is much cheaper than a binary search through a numpy slice."""
+    found = tables.peer_sets.get(r)
+    if found is None:
+        peers = tables.rule_peer[tables.rule_peer_ptr[r] : tables.rule_peer_ptr[r + 1]]
+        found = tables.peer_sets[r] = frozenset(peers.tolist())
+    return found
+
+
 def _rule_matches(
     compiled: CompiledCluster,
     tables: DirectionTables,
@@ -77,9 +85,7 @@ def _rule_matches(
     constraint = tables.rule_target[r]
     if constraint >= 0 and not (int(tables.target_bits[constraint, target // 64]) >> (target % 64)) & 1:
         return False
-    peers = tables.rule_peer[tables.rule_peer_ptr[r] : tables.rule_peer_ptr[r + 1]]
-    position = np.searchsorted(peers, peer)
-    if position >= len(peers) or peers[position] != peer:
+    if peer not in _peer_set(tables, r):
         return False
     destination = target if is_ingress else peer
     symbols = tables.rule_symbol[tables.rule_symbol_ptr[r] : tables.rule_symbol_ptr[r + 1]]
