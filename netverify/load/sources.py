@@ -33,9 +33,14 @@ Source = str | os.PathLike[str] | dict[str, Any] | list[Any]
 
 
 def read_sources(
-    sources: Iterable[Source], stdin: TextIO | None = None
+    sources: Iterable[Source], stdin: TextIO | None = None, order: list[str] | None = None
 ) -> tuple[list[Document], list[Diagnostic]]:
-    """Read every source in order; a file reached twice (given twice, or via a directory) is read once."""
+    """Read every source in order; a file reached twice (given twice, or via a directory) is read once.
+
+    `order`, when given, receives the name of every file in the order it was read (to report in that order).
+    """
+    if order is None:
+        order = []
     if isinstance(sources, (str, dict, os.PathLike)):  # a lone source, not an iterable of them
         sources = [sources]
     docs: list[Document] = []
@@ -49,11 +54,13 @@ def read_sources(
             for index, item in enumerate(source):
                 _add_object(item, python_map, None, docs, diags, f"item {index} of the list")
         elif isinstance(source, str) and _looks_like_yaml(source):
+            order.append("<string>")
             _extend(read_text(source, "<string>"), docs, diags)
         elif isinstance(source, str) and source == "-":
+            order.append("<stdin>")
             _extend(_read_stdin(sys.stdin if stdin is None else stdin), docs, diags)
         elif isinstance(source, (str, os.PathLike)):
-            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags)
+            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags, order)
         else:
             diags.append(
                 _error(
@@ -90,9 +97,7 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = SourceRef(name, mark.line + 1, mark.column + 1) if mark else SourceRef(name, 0)
-        diags.append(
-            _error(f"invalid YAML: {exc.problem or exc.context} (expected valid YAML syntax)", where)
-        )
+        diags.append(_error(f"invalid YAML: {_syntax_problem(exc)} (expected valid YAML syntax)", where))
     except yaml.reader.ReaderError as exc:
         diags.append(
             _error(f"invalid YAML: {exc.reason} (expected valid YAML syntax)", _offset_ref(text, exc, name))
@@ -103,6 +108,15 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
         if builder is not None:
             builder.close()
     return docs, diags
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> str:
+    """libyaml's problem, plus where the construct it was reading began when that is elsewhere."""
+    problem = exc.problem or exc.context or "syntax error"
+    context, start, end = exc.context, exc.context_mark, exc.problem_mark
+    if exc.problem and context and start is not None and (end is None or start.line != end.line):
+        problem += f" {context} that starts at line {start.line + 1}, column {start.column + 1}"
+    return problem
 
 
 def type_name(value: Any) -> str:
@@ -214,7 +228,9 @@ def _read_stdin(stream: TextIO) -> tuple[list[Document], list[Diagnostic]]:
     return read_text(text, name)
 
 
-def _read_path(path: str, seen: set[str], docs: list[Document], diags: list[Diagnostic]) -> None:
+def _read_path(
+    path: str, seen: set[str], docs: list[Document], diags: list[Diagnostic], order: list[str]
+) -> None:
     if os.path.isdir(path):
         files = _walk(path, diags)
     elif os.path.exists(path):
@@ -227,6 +243,7 @@ def _read_path(path: str, seen: set[str], docs: list[Document], diags: list[Diag
         if real in seen:
             continue
         seen.add(real)
+        order.append(display)
         text = _read_file(fs_path, display, diags)
         if text is not None:
             _extend(read_text(text, display), docs, diags)

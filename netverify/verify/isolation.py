@@ -9,7 +9,7 @@ import numpy as np
 
 from netverify.engine.connset import ConnSet
 from netverify.engine.matrix import ConnectivityMatrix, Endpoint
-from netverify.model.diagnostics import Diagnostic, Severity
+from netverify.model.diagnostics import UNMODELLED_POLICY, Diagnostic, Severity
 from netverify.model.policy import Action
 from netverify.model.services import ServiceMatch, ServiceUnion
 from netverify.verify.contract import Contract, pods_match, port_spec_service
@@ -17,7 +17,7 @@ from netverify.verify.explain import trace_flow
 
 MAX_EXPLAINED_ATOMS = 16
 FINDING_CODES = {
-    "unsupported-policy-kind": "warning",
+    UNMODELLED_POLICY: "warning",
     "approximated-rule": "warning",
     "host-endpoint-only": "info",
     "unsupported-field": "warning",
@@ -111,9 +111,16 @@ class CheckResult:
     def ok(self) -> bool:
         return not self.violations and not self.errors
 
+    @property
+    def proven(self) -> bool:
+        """False when the input holds policy kinds that are not modelled: a flow they deny or allow is
+        invisible here, so "holds" would claim more than was checked."""
+        return not any(f.rule == UNMODELLED_POLICY for f in self.findings)
+
     def to_json(self) -> dict:
         return {
             "ok": self.ok,
+            "proven": self.proven,
             "violations": [v.to_json() for v in self.violations],
             "findings": [f.to_json() for f in self.findings],
             "errors": [
@@ -233,7 +240,7 @@ def check_isolation(matrix: ConnectivityMatrix, contract: Contract) -> CheckResu
         Finding(
             d.code,
             FINDING_CODES[d.code],
-            d.message,
+            f"the result cannot be proven: {d.message}" if d.code == UNMODELLED_POLICY else d.message,
             d.source.file if d.source else None,
             d.source.line if d.source else None,
         )
