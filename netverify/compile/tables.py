@@ -144,7 +144,7 @@ def build_direction(
         for rule in policy.rules(direction) or ():
             rules.append((i, rule))
         policy_rule_ptr[i + 1] = len(rules)
-        targets = np.flatnonzero(peers.mask(policy.applies_to)[: peers.n_classes])
+        targets = np.flatnonzero(peers.mask(policy.applies_to)[: peers.n_classes] & ~peers.unguarded)
         policy_targets.append(targets)
         pair_class.append(targets)
         pair_policy.append(np.full(len(targets), i, dtype=np.int64))
