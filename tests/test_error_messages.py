@@ -143,3 +143,12 @@ def test_every_command_keeps_going_and_exits_2_on_bad_input(tmp_path: Path, comm
     assert code == 2
     assert "bad-cidr.yaml:11:13:" in err
     assert out  # the report on the valid files is still written
+
+
+def test_an_empty_contract_file_is_named_in_its_error(tmp_path: Path) -> None:
+    (tmp_path / "contract.yaml").write_text("")
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "valid.yaml").write_text(VALID_POD)
+    code, _, err = run("check", str(tmp_path / "m"), "--contract", str(tmp_path / "contract.yaml"))
+    assert code == 2
+    assert errors_of(err) == [f"{tmp_path}/contract.yaml: expected one YAML document in the contract, found 0"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from netverify.load.sources import read_sources
 from netverify.load.validation import InputErrors, parse_model
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
+from netverify.model.source import SourceRef
 from netverify.verify.contract import Contract, ContractSpec
 
 
@@ -19,7 +20,7 @@ def load_contract(path: str | None) -> tuple[Contract | None, list[Diagnostic]]:
             Diagnostic(
                 Severity.ERROR,
                 f"expected one YAML document in the contract, found {len(documents)}",
-                documents[1].source() if len(documents) > 1 else None,
+                documents[1].source() if len(documents) > 1 else SourceRef(path, 0),
                 "contract",
             )
         ]
