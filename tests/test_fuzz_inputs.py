@@ -189,11 +189,31 @@ items:
 """
 
 
+class SeedLoader(yaml.SafeLoader):
+    """Reads seeds whatever their local tags (CloudFormation's !Ref, !Join): as the plain value beneath."""
+
+
+def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+SeedLoader.add_multi_constructor("!", _untagged)
+
+
 def seed_files() -> list[tuple[str, list[Any]]]:
-    """(name, documents) of every seed: the repository's manifests and the generated file above."""
-    paths = sorted(p for p in [*(ROOT / "fixtures").rglob("*.yaml"), *(ROOT / "policies").rglob("*.yaml")]
-                   if "errors" not in p.parts)
-    seeds = [(p.name, [d for d in yaml.safe_load_all(p.read_text()) if d is not None]) for p in paths]
+    """(name, documents) of every seed: the repository's manifests (YAML and JSON) and the generated file."""
+    paths = sorted(
+        p
+        for folder in (ROOT / "fixtures", ROOT / "policies")
+        for pattern in ("*.yaml", "*.yml", "*.json")
+        for p in folder.rglob(pattern)
+        if "errors" not in p.parts
+    )
+    seeds = [(p.name, [d for d in yaml.load_all(p.read_text(), SeedLoader) if d is not None]) for p in paths]
     generated = [d for d in yaml.safe_load_all(GENERATED) if d is not None]
     seeds += [(f"generated-{i}.yaml", [doc]) for i, doc in enumerate(generated)]
     seeds.append(("generated-all.yaml", generated))
@@ -369,7 +389,12 @@ def case_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
-        yield tmp_path_factory.mktemp("fuzz") / "case.yaml"
+        path = tmp_path_factory.mktemp("fuzz") / "case.yaml"
+        # compile the kernels outside the time bound: a fresh install has no numba cache yet
+        path.write_text(yaml.safe_dump_all(SEEDS[0][1]))
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main(["matrix", str(path), "-q"])
+        yield path
     finally:
         numba.set_num_threads(threads)
 

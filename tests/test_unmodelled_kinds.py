@@ -33,14 +33,14 @@ POLICY_KINDS = [
 QUIET_KINDS = [
     ("v1", "ConfigMap"),
     ("v1", "Secret"),
-    ("v1", "Service"),
+    ("policy/v1", "PodDisruptionBudget"),
     ("rbac.authorization.k8s.io/v1", "ClusterRole"),
     ("rbac.authorization.k8s.io/v1", "RoleBinding"),
     ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
     ("kyverno.io/v1", "ClusterPolicy"),
     ("policy/v1beta1", "PodSecurityPolicy"),
     ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy"),
-    ("networking.k8s.io/v1", "Ingress"),
+    ("storage.k8s.io/v1", "StorageClass"),
 ]
 
 
