@@ -29,6 +29,8 @@ POLICY_KINDS = [
     ("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy"),
     ("policy.linkerd.io/v1alpha1", "AuthorizationPolicy"),
     ("example.networking.io/v1", "EgressPolicy"),
+    ("k8s.ovn.org/v1", "EgressFirewall"),
+    ("network.openshift.io/v1", "EgressNetworkPolicy"),
 ]
 QUIET_KINDS = [
     ("v1", "ConfigMap"),

@@ -29,6 +29,7 @@ UNMODELLED_POLICY_KINDS = frozenset(
         ("crd.antrea.io", "NetworkPolicy"),
         ("crd.antrea.io", "ClusterGroup"),
         ("policy.linkerd.io", "Server"),
+        ("k8s.ovn.org", "EgressFirewall"),
     }
 )
 _POLICY_KIND = re.compile(r"Polic(y|ies)(List)?$")
