@@ -75,14 +75,20 @@ def test_every_profile_is_tested_here() -> None:
 def test_ipblock_matches_pod_ips_except_under_cilium() -> None:
     policy = netpol("a", "from-10", {}, ingress=[{"from": [{"ipBlock": {"cidr": "10.0.0.0/8"}}]}])
     assert verdicts(cluster(policy), "b/client", "a/web") == {
-        "generic": True, "calico": True, "cilium": False, "aws-vpc-cni": True,
+        "generic": True,
+        "calico": True,
+        "cilium": False,
+        "aws-vpc-cni": True,
     }
 
 
 def test_host_network_pods_reach_every_pod_as_node_local_traffic_except_under_the_vpc_cni() -> None:
     isolated = netpol("a", "deny", {}, policyTypes=["Ingress"])
     assert verdicts(cluster(isolated), "kube-system/agent", "a/web") == {
-        "generic": True, "calico": True, "cilium": True, "aws-vpc-cni": False,
+        "generic": True,
+        "calico": True,
+        "cilium": True,
+        "aws-vpc-cni": False,
     }
 
 
@@ -92,7 +98,10 @@ def test_ipblock_on_the_node_address_matches_host_network_pods_except_under_cili
         "b", "to-node", {}, policyTypes=["Egress"], egress=[{"to": [{"ipBlock": {"cidr": "192.168.1.0/24"}}]}]
     )
     assert verdicts(cluster(to_node), "b/client", "kube-system/agent") == {
-        "generic": True, "calico": True, "cilium": False, "aws-vpc-cni": True,
+        "generic": True,
+        "calico": True,
+        "cilium": False,
+        "aws-vpc-cni": True,
     }
     from_node = netpol("a", "from-node", {}, ingress=[{"from": [{"ipBlock": {"cidr": "192.168.1.0/24"}}]}])
     assert allowed(cluster(from_node), "aws-vpc-cni", "kube-system/agent", "a/web")  # no node-local exception
@@ -100,11 +109,17 @@ def test_ipblock_on_the_node_address_matches_host_network_pods_except_under_cili
 
 def test_selectors_match_host_network_pods_only_in_the_generic_profile() -> None:
     to_system = netpol(
-        "b", "to-system", {}, policyTypes=["Egress"],
+        "b",
+        "to-system",
+        {},
+        policyTypes=["Egress"],
         egress=[{"to": [{"namespaceSelector": {"matchLabels": {"role": "system"}}}]}],
     )
     assert verdicts(cluster(to_system), "b/client", "kube-system/agent") == {
-        "generic": True, "calico": False, "cilium": False, "aws-vpc-cni": False,
+        "generic": True,
+        "calico": False,
+        "cilium": False,
+        "aws-vpc-cni": False,
     }
 
 
@@ -118,7 +133,10 @@ def test_host_network_pods_are_never_guarded_by_policy() -> None:
 def test_the_vpc_cni_does_not_guard_pods_without_owner_references() -> None:
     isolated = netpol("a", "deny", {}, policyTypes=["Ingress"])
     assert verdicts(cluster(isolated), "b/client", "a/bare") == {
-        "generic": False, "calico": False, "cilium": False, "aws-vpc-cni": True,
+        "generic": False,
+        "calico": False,
+        "cilium": False,
+        "aws-vpc-cni": True,
     }
     assert verdicts(cluster(isolated), "b/client", "a/web") == dict.fromkeys(CNIS, False)  # owned: guarded
 
@@ -155,7 +173,8 @@ def test_explain_says_when_the_cni_guards_no_policy(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump_all(cluster(netpol("a", "deny", {}, policyTypes=["Ingress"]))))
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        code = main(["explain", str(path), "--from", "b/client", "--to", "a/bare", "--port", "80/TCP", "--cni",
-                     "aws-vpc-cni"])
+        code = main(
+            ["explain", str(path), "--from", "b/client", "--to", "a/bare", "--port", "80/TCP", "--cni", "aws-vpc-cni"]
+        )
     assert code == 0
     assert "Allow: --cni aws-vpc-cni applies no policy to pods without ownerReferences: allowed" in out.getvalue()

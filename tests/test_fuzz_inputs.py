@@ -236,17 +236,48 @@ ports = st.one_of(
 selectors = st.one_of(
     st.lists(
         st.sampled_from(
-            ["app", "==", "!=", "'web'", '"x"', "&&", "||", "!", "(", ")", "has(", "all()", "global()", "in",
-             "not in", "{", "}", ",", "contains", "starts with", "ends with", "k/v", "'", "\\"]
+            [
+                "app",
+                "==",
+                "!=",
+                "'web'",
+                '"x"',
+                "&&",
+                "||",
+                "!",
+                "(",
+                ")",
+                "has(",
+                "all()",
+                "global()",
+                "in",
+                "not in",
+                "{",
+                "}",
+                ",",
+                "contains",
+                "starts with",
+                "ends with",
+                "k/v",
+                "'",
+                "\\",
+            ]
         ),
         max_size=8,
     ).map(" ".join),
     st.fixed_dictionaries(
-        {"matchExpressions": st.lists(
-            st.fixed_dictionaries({"key": st.sampled_from(["app", "", "a/b/c"]),
-                                   "operator": st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist", "Eq", ""]),
-                                   "values": st.lists(st.text(max_size=4), max_size=2)}),
-            max_size=2)}
+        {
+            "matchExpressions": st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "key": st.sampled_from(["app", "", "a/b/c"]),
+                        "operator": st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist", "Eq", ""]),
+                        "values": st.lists(st.text(max_size=4), max_size=2),
+                    }
+                ),
+                max_size=2,
+            )
+        }
     ),
 )
 garbage = st.one_of(
@@ -312,9 +343,12 @@ def mutated_documents(draw: st.DrawFn) -> tuple[str, list[Any]]:
         else:  # a value fit for what the key is about
             hint = str(key).lower()
             strategy = (
-                cidrs if "cidr" in hint or "net" in hint or "ip" in hint
-                else ports if "port" in hint
-                else selectors if "selector" in hint
+                cidrs
+                if "cidr" in hint or "net" in hint or "ip" in hint
+                else ports
+                if "port" in hint
+                else selectors
+                if "selector" in hint
                 else garbage
             )
             parent[key] = draw(strategy)
@@ -442,7 +476,7 @@ def test_seeds_cover_every_kind_netverify_loads() -> None:
     [
         GENERATED[: len(GENERATED) // 2],  # truncated in the middle of a document
         GENERATED.replace("priority: 10", "priority: [10]").replace("port: 5432", "port: 99999"),
-        GENERATED.replace("cidr: \"2001:db8::/32\"", "cidr: 2001:db8::/32/7"),
+        GENERATED.replace('cidr: "2001:db8::/32"', "cidr: 2001:db8::/32/7"),
         "apiVersion: v1\nkind: Pod\nmetadata: {name: a, name: b}\n" * 3,
         "\ufeff---\n- [}\n",
     ],

@@ -87,8 +87,9 @@ def test_v6_external_ranges_are_cut_at_v6_rule_boundaries() -> None:
 
 
 def calico_ingress(source: dict) -> dict:
-    return gnp("from", order=1, selector="app == 'server'", types=["Ingress"],
-               ingress=[{"action": "Allow", "source": source}])
+    return gnp(
+        "from", order=1, selector="app == 'server'", types=["Ingress"], ingress=[{"action": "Allow", "source": source}]
+    )
 
 
 def test_calico_nets_and_not_nets_keep_families_apart() -> None:
@@ -100,8 +101,10 @@ def test_calico_nets_and_not_nets_keep_families_apart() -> None:
 
 
 def test_calico_network_set_with_v6_nets_matches_by_family() -> None:
-    manifests = cluster(network_set("v6-clients", ["fd00:10::6/128"], {"role": "clients"}),
-                        calico_ingress({"selector": "role == 'clients'"}))
+    manifests = cluster(
+        network_set("v6-clients", ["fd00:10::6/128"], {"role": "clients"}),
+        calico_ingress({"selector": "role == 'clients'"}),
+    )
     matrix = netverify.analyze(manifests, cni="calico", pod_cidrs=["10.0.0.0/8", "fd00::/8"])
     assert matrix.allowed("fd00:10::6", "a/server", "TCP", 80)
     assert not matrix.allowed("10.1.0.4", "a/server", "TCP", 80)

@@ -124,4 +124,3 @@ def built_in_policies(profile: Profile, groups: list[PodGroup]) -> list[Policy]:
             source=source,
         )
     ]
-
