@@ -152,3 +152,18 @@ def test_an_empty_contract_file_is_named_in_its_error(tmp_path: Path) -> None:
     code, _, err = run("check", str(tmp_path / "m"), "--contract", str(tmp_path / "contract.yaml"))
     assert code == 2
     assert errors_of(err) == [f"{tmp_path}/contract.yaml: expected one YAML document in the contract, found 0"]
+
+
+def test_a_missing_or_mistyped_api_version_or_kind_is_named(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: 5\nkind: Pod\nmetadata: {name: a}\n---\nkind: Pod\nmetadata: {name: b}\n---\n"
+        "apiVersion: v1\nkind: ''\n---\nmetadata: {name: c}\n"
+    )
+    code, _, err = run("matrix", str(tmp_path))
+    assert code == 2
+    assert errors_of(err) == [
+        f"{tmp_path}/a.yaml:1:1: apiVersion: found an integer (expected a string such as networking.k8s.io/v1)",
+        f"{tmp_path}/a.yaml:5:1: apiVersion is missing (expected a string such as networking.k8s.io/v1)",
+        f"{tmp_path}/a.yaml:9:1: kind: found an empty string (expected a string such as NetworkPolicy)",
+        f"{tmp_path}/a.yaml:11:1: apiVersion and kind are missing (expected a Kubernetes object with both)",
+    ]

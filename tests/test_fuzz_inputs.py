@@ -323,7 +323,8 @@ def mutated_documents(draw: st.DrawFn) -> tuple[str, list[Any]]:
         if not paths:
             documents[doc_index] = draw(garbage)
             continue
-        path = draw(st.sampled_from(paths))
+        deep = [p for p in paths if len(p) > 1]  # mostly below apiVersion/kind, where the kinds' schemas act
+        path = draw(st.sampled_from(deep if deep and draw(st.integers(0, 9)) else paths))
         parent, key = parent_of(documents[doc_index], path), path[-1]
         operation = draw(st.sampled_from(["drop", "replace", "wrap", "stringify", "duplicate", "typed", "rename"]))
         if operation == "drop":

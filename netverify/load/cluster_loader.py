@@ -9,7 +9,7 @@ from typing import Any, TextIO
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
 from netverify.load.kinds import KIND_LOADERS, KNOWN_VERSIONS, finalizers_for, module_of, resolve, split_api_version
-from netverify.load.sources import read_sources
+from netverify.load.sources import read_sources, type_name
 from netverify.load.validation import InputErrors
 from netverify.model.cluster import Cluster
 from netverify.model.diagnostics import UNMODELLED_POLICY, Diagnostic, InputError, Severity
@@ -118,11 +118,7 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
                 )
             )
             return
-        builder.error(
-            "object without apiVersion and kind (expected a Kubernetes object with both)",
-            doc.source(),
-            code="schema",
-        )
+        report_identity_fields(doc, api_version, kind, builder)
         return
     group, version = split_api_version(api_version)
     entry = KIND_LOADERS.get((group, kind))
@@ -151,6 +147,22 @@ def load_document(doc: Document, builder: ClusterBuilder) -> None:
         return
     if identity is not None:  # only a loaded object hides later copies: an invalid first one is not used
         builder.objects[identity] = doc.source()
+
+
+def report_identity_fields(doc: Document, api_version: Any, kind: Any, builder: ClusterBuilder) -> None:
+    """What is wrong with apiVersion and kind, each at its own line when it is there."""
+    if api_version is None and kind is None:
+        builder.error("apiVersion and kind are missing (expected a Kubernetes object with both)", doc.source(),
+                      code="schema")
+        return
+    expectations = (("apiVersion", api_version, "a string such as networking.k8s.io/v1"),
+                    ("kind", kind, "a string such as NetworkPolicy"))
+    for field, value, expected in expectations:
+        if value is None:
+            builder.error(f"{field} is missing (expected {expected})", doc.source(), code="schema")
+        elif not isinstance(value, str) or not value:
+            found = "an empty string" if value == "" else type_name(value)
+            builder.error(f"{field}: found {found} (expected {expected})", doc.source(field), code="schema")
 
 
 def report_unloaded_kind(doc: Document, api_version: str, kind: str, builder: ClusterBuilder) -> None:
