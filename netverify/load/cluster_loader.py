@@ -225,13 +225,23 @@ def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None) -> Cluster
         sources = [sources]
     files: list[str] = []
     documents, diagnostics = read_sources(list(sources), stdin=stdin, order=files)
+    return build_cluster(documents, diagnostics, files)
+
+
+def build_cluster(
+    documents: Iterable[Document], diagnostics: Iterable[Diagnostic] = (), files: list[str] | None = None
+) -> Cluster:
+    """One model from documents already read, with their problems; `files`: the order they were read in
+    (default: the order of the documents), which is the order problems are reported in."""
+    documents = list(documents)
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)
     load_documents(documents, builder)
     for finalize in finalizers_for(builder.used_kind_modules):
         finalize(builder)
     add_implicit_namespaces(builder)
-    builder.cluster.diagnostics = in_file_order(builder.cluster.diagnostics, files)
+    order = files if files is not None else [doc.file for doc in documents]
+    builder.cluster.diagnostics = in_file_order(builder.cluster.diagnostics, order)
     return builder.cluster
 
 

@@ -25,7 +25,9 @@ from netverify.model.source import SourceRef
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
 _KUBERNETES_OBJECT = "expected a Kubernetes object (a mapping with apiVersion and kind)"
-_NOT_TEXT = "not a text file: {what} (expected a UTF-8 or UTF-16 YAML or JSON manifest)"
+_NOT_TEXT = "not a text file (cannot decode as UTF-8)"  # a whole-blob problem, when no position is known
+_NOT_TEXT_BECAUSE = "not a text file: {what} (expected a UTF-8 or UTF-16 YAML or JSON manifest)"
+_TOO_BIG = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (expected Kubernetes manifests)"
 _HELM_SOURCE = re.compile(r"^#[ \t]*Source:[ \t]*(\S[^\r\n]*?)[ \t]*\r?$", re.MULTILINE)
 _YAML_TEXT_STARTS = ("apiVersion:", "kind:", "---")
 
@@ -77,7 +79,7 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
     diags: list[Diagnostic] = []
     if "\x00" in text:
         where = _text_ref(text, text.index("\x00"), name)
-        return docs, [_error(_NOT_TEXT.format(what="binary data (a NUL character)"), where)]
+        return docs, [_error(_NOT_TEXT_BECAUSE.format(what="binary data (a NUL character)"), where)]
     helm_lines, helm_origins = _helm_sources(text)
     builder: StreamBuilder | None = None
     previous_end = -1
@@ -217,7 +219,11 @@ def _text_ref(text: str, offset: int, name: str) -> SourceRef:
     return SourceRef(name, text.count("\n", 0, offset) + 1, offset - line_start + 1)
 
 
-def _decode(raw: bytes, name: str) -> tuple[str | None, Diagnostic | None]:
+def _decode(raw: bytes) -> str | None:
+    return _decode_with_position(raw, "")[0]
+
+
+def _decode_with_position(raw: bytes, name: str) -> tuple[str | None, Diagnostic | None]:
     """The text, or the position of the first byte that is not UTF-8 (UTF-16 with a byte order mark)."""
     try:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -226,7 +232,7 @@ def _decode(raw: bytes, name: str) -> tuple[str | None, Diagnostic | None]:
     except UnicodeDecodeError as exc:
         good = raw[: exc.start].decode(exc.encoding, errors="replace")
         what = f"byte 0x{raw[exc.start]:02x} is not valid {exc.encoding.upper().removesuffix('-SIG')}"
-        return None, _error(_NOT_TEXT.format(what=what), _text_ref(good, len(good), name))
+        return None, _error(_NOT_TEXT_BECAUSE.format(what=what), _text_ref(good, len(good), name))
 
 
 def _read_stdin(stream: TextIO) -> tuple[list[Document], list[Diagnostic]]:
@@ -234,7 +240,7 @@ def _read_stdin(stream: TextIO) -> tuple[list[Document], list[Diagnostic]]:
     try:
         text = stream.read(MAX_FILE_BYTES + 1)
     except UnicodeDecodeError as exc:
-        return [], [_error(_NOT_TEXT.format(what=f"cannot decode as {stream.encoding or 'text'}: {exc.reason}"),
+        return [], [_error(_NOT_TEXT_BECAUSE.format(what=f"cannot decode as {stream.encoding or 'text'}: {exc.reason}"),
                            SourceRef(name, 0))]
     except OSError as exc:
         return [], [_error(f"{name}: cannot read: {exc.strerror or exc}")]
@@ -282,7 +288,7 @@ def _read_file(fs_path: str, display: str, diags: list[Diagnostic]) -> str | Non
     if too_big:
         diags.append(_error(_too_big(), SourceRef(display, 0)))
         return None
-    text, problem = _decode(raw, display)
+    text, problem = _decode_with_position(raw, display)
     if problem is not None:
         diags.append(problem)
     return text
