@@ -166,6 +166,11 @@ kind: ReplicationController
 metadata: {name: rc, namespace: shop}
 spec: {template: {metadata: {labels: {app: rc}}, spec: {serviceAccount: api, containers: [{name: c}]}}}
 ---
+apiVersion: crd.k8s.amazonaws.com/v1alpha1
+kind: ENIConfig
+metadata: {name: eu-west-1a}
+spec: {subnet: subnet-0123456789abcdef0, securityGroups: [sg-0123456789abcdef0]}
+---
 apiVersion: v1
 kind: List
 items:
