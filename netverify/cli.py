@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from netverify import __version__
 
 CNI_CHOICES = ("generic", "calico", "cilium", "aws-vpc-cni")
-EXIT_OK, EXIT_FOUND, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FOUND, EXIT_INPUT, EXIT_UNPROVEN = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="prove tenant isolation, or name every cross-tenant flow and the policy that opened it",
         description="Check the manifests under PATH against an isolation contract. Exit 0 when isolation holds, "
-        "1 when it is violated, 2 on bad input or usage (a gate never passes on half the input).",
+        "1 when it is violated, 2 on bad input or usage (a gate never passes on half the input), 3 with "
+        "--strict when the input holds policy kinds that are not modelled (CiliumNetworkPolicy, Istio "
+        "AuthorizationPolicy, ...), so isolation cannot be proven.",
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="file, directory (recursive), or - for stdin")
     check.add_argument(
@@ -60,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="record today's failing violations in FILE, then check against it (adopting the gate on a "
         "repository that already leaks)",
+    )
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 3 when policy kinds that are not modelled make isolation unprovable (default: a finding)",
     )
     _add_common(check)
     _add_dask(check)
@@ -290,7 +297,9 @@ def run_check(args: argparse.Namespace) -> int:
     _write(CHECK_FORMATS[args.format](CheckView(result, _color(args))), args.output)
     if errors:
         return EXIT_INPUT
-    return EXIT_FOUND if result.violations else EXIT_OK
+    if result.violations:
+        return EXIT_FOUND
+    return EXIT_UNPROVEN if args.strict and not result.proven else EXIT_OK
 
 
 def _resolve(matrix, ident: str):

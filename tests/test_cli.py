@@ -132,7 +132,7 @@ spec:
         - ipBlock:
             cidr: 10.0.0.0/33
 """,
-        "bad-cidr.yaml:8:",
+        "bad-cidr.yaml:9:",
         "invalid CIDR '10.0.0.0/33'",
     ),
     "bad-operator.yaml": (

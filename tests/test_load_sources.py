@@ -260,7 +260,9 @@ def test_binary_file_is_not_text(tmp_path: FsPath) -> None:
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe\xfa")
     docs, diags = read_sources([path])
     assert docs == []
-    assert messages(diags) == ["not a text file (cannot decode as UTF-8)"]
+    assert messages(diags) == [
+        "not a text file: byte 0x89 is not valid UTF-8 (expected a UTF-8 or UTF-16 YAML or JSON manifest)"
+    ]
 
 
 def test_utf8_bom_and_utf16_files_are_read(tmp_path: FsPath) -> None:

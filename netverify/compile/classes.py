@@ -19,6 +19,7 @@ class EndpointClass:
     ports: tuple[ContainerPort, ...]
     ip_atoms: tuple[int, ...]
     host_network: bool
+    standalone: bool = False  # a bare Pod without ownerReferences (some CNIs do not guard those)
     host: bool = False  # Calico host endpoints: own default (deny), no pod pseudo-labels, IPs not pod IPs
     groups: list[int] = field(default_factory=list)  # indexes into the compiled endpoint groups
     ids: list[str] = field(default_factory=list)  # ids of those groups, for `ByIdentity` matches
@@ -45,6 +46,7 @@ def build_classes(
             ports,
             ip_atoms,
             group.host_network,
+            group.standalone,
             group.is_host_endpoint,
             group.id if group.id in distinct_ids else None,
         )
@@ -59,6 +61,7 @@ def build_classes(
                     ports,
                     ip_atoms,
                     group.host_network,
+                    group.standalone,
                     group.is_host_endpoint,
                 )
             )

@@ -12,7 +12,7 @@ from netverify.compile.classes import EndpointClass, build_classes
 from netverify.compile.ip_atoms import IPAtoms
 from netverify.compile.load_balancers import LoadBalancerModel, build_load_balancers
 from netverify.compile.peers import PeerSpace
-from netverify.compile.profiles import Profile, get_profile, pod_ranges
+from netverify.compile.profiles import Profile, built_in_policies, get_profile, pod_ranges
 from netverify.compile.service_atoms import ServiceSpace
 from netverify.compile.tables import FINAL_ALLOW, FINAL_DENY, DirectionTables, build_direction
 from netverify.model.addresses import IPRange
@@ -136,8 +136,9 @@ def compile_cluster(
     )
     symbols: dict[tuple[int, str], int] = {}
     defaults = final_defaults(classes)
-    ingress = build_direction(Direction.INGRESS, cluster.policies, peers, services, symbols, defaults, progress)
-    egress = build_direction(Direction.EGRESS, cluster.policies, peers, services, symbols, defaults, progress)
+    policies = [*built_in_policies(profile, groups), *cluster.policies]
+    ingress = build_direction(Direction.INGRESS, policies, peers, services, symbols, defaults, progress)
+    egress = build_direction(Direction.EGRESS, policies, peers, services, symbols, defaults, progress)
     symbol_atom = np.full((max(len(symbols), 1), len(classes)), -1, dtype=np.int64)
     for c, cls in enumerate(classes):
         for port in cls.ports:

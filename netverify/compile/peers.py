@@ -13,7 +13,7 @@ import numpy as np
 from netverify.compile.classes import EndpointClass
 from netverify.compile.ip_atoms import IPAtoms
 from netverify.compile.labels import LabelTable
-from netverify.compile.profiles import Profile
+from netverify.compile.profiles import Profile, pod_ranges
 from netverify.model.addresses import IPRange, subtract
 from netverify.model.peers import (
     AnyPeer,
@@ -134,6 +134,17 @@ class PeerSpace:
         self._addressed = [(i, c.ip_atoms, c.host) for i, c in enumerate(classes) if c.ip_atoms]
         self._unaddressed = np.array([not c.ip_atoms for c in classes], dtype=bool)
         self._unaddressed_pods = self._unaddressed & ~self.class_is_host
+        # hostNetwork pods: the node's address, so one of the Node addresses, or anywhere private if the
+        # input has no Nodes (--pod-cidr says where pods live, not nodes)
+        self.class_host_network = np.array([c.host_network and not c.host for c in classes], dtype=bool)
+        node_addresses = tuple(IPRange(f, a, a) for n in self.nodes for f, a in n.addresses)
+        self.node_space = node_addresses or pod_ranges(None)
+        # endpoints the CNI never guards: no policy applies to them, whatever its selector says
+        self.unguarded = np.zeros(len(classes), dtype=bool)
+        if not profile.host_network_enforced:
+            self.unguarded |= self.class_host_network
+        if not profile.standalone_pods_enforced:
+            self.unguarded |= np.array([c.standalone for c in classes], dtype=bool)
         self._cache: dict[tuple[PeerMatch, bool], np.ndarray] = {}
 
     @staticmethod
@@ -166,14 +177,18 @@ class PeerSpace:
             self._cache[key] = found
         return found
 
-    def _uncertain_address_match(self, ranges: tuple[IPRange, ...], possible: bool) -> bool:
-        """Does a CIDR match an endpoint whose address is only known to lie in `unknown_space`?"""
-        if not self.unknown_space:
+    def _uncertain_address_match(
+        self, ranges: tuple[IPRange, ...], possible: bool, space: tuple[IPRange, ...] | None = None
+    ) -> bool:
+        """Does a CIDR match an endpoint whose address is only known to lie in `space` (default:
+        `unknown_space`, where pods live)?"""
+        space = self.unknown_space if space is None else space
+        if not space:
             return False
         if possible:
             return any(r.family == u.family and r.first <= u.last and u.first <= r.last
-                       for r in ranges for u in self.unknown_space)
-        return all(not subtract(u, list(ranges)) for u in self.unknown_space)
+                       for r in ranges for u in space)
+        return all(not subtract(u, list(ranges)) for u in space)
 
     def _mask(self, peer: PeerMatch, possible: bool) -> np.ndarray:
         result = np.zeros(self.size, dtype=bool)
@@ -185,13 +200,18 @@ class PeerSpace:
             covered = self.atoms.covered(peer.ranges)
             result[[self.n_classes + a for a in covered]] = True
             pod_ips = self._matches_pod_ips(peer)
+            node_ips = self._matches_host_network(peer)
             covered_set = set(covered)
             for i, ip_atoms, host in self._addressed:
                 # a host endpoint's address is the host's, not a pod IP: every address match sees it
-                if (pod_ips or host) and any(a in covered_set for a in ip_atoms):
+                sees = host or (node_ips if self.class_host_network[i] else pod_ips)
+                if sees and any(a in covered_set for a in ip_atoms):
                     result[i] = True
+            unaddressed = self._unaddressed & ~self.class_host_network
             if self._uncertain_address_match(peer.ranges, possible):
-                result[: self.n_classes] |= self._unaddressed if pod_ips else self._unaddressed & self.class_is_host
+                result[: self.n_classes] |= unaddressed if pod_ips else unaddressed & self.class_is_host
+            if node_ips and self._uncertain_address_match(peer.ranges, possible, self.node_space):
+                result[: self.n_classes] |= self._unaddressed & self.class_host_network
         elif isinstance(peer, NodePeer):
             for index in np.flatnonzero(self.node_labels.evaluate(peer.selector)):
                 addresses = self.nodes[index].addresses
@@ -224,6 +244,8 @@ class PeerSpace:
         result = np.zeros(self.size, dtype=bool)
         global_only = peer.sets is SetScope.GLOBAL
         chosen = self.class_labels.evaluate(peer.selector) & self._eligible_classes(peer.endpoints)
+        if not self.profile.host_network_selectable:
+            chosen &= ~self.class_host_network  # a hostNetwork pod is the node to this CNI, not a pod
         if global_only:
             chosen &= self.class_namespace == NOT_NAMESPACED
         if peer.namespace is not None:
@@ -260,6 +282,14 @@ class PeerSpace:
         if matches_without_namespace(peer.namespace_selector):
             selected |= owner_namespace == NOT_NAMESPACED
         return selected
+
+    def _matches_host_network(self, peer: NetPeer) -> bool:
+        """Does this address match see hostNetwork pods (which use their node's address)?"""
+        if peer.pod_ips is PodIPMatching.ALWAYS:
+            return True
+        if peer.pod_ips is PodIPMatching.NEVER:
+            return False
+        return self.profile.ipblock_matches_host_network
 
     def _matches_pod_ips(self, peer: NetPeer) -> bool:
         if peer.pod_ips is PodIPMatching.ALWAYS:

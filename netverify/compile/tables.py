@@ -152,7 +152,7 @@ def build_direction(
         policy_rule_ptr[i + 1] = len(rules)
         if progress is not None and i % 256 == 255:
             progress(i + 1, len(applicable))
-        targets = np.flatnonzero(peers.mask(policy.applies_to)[: peers.n_classes])
+        targets = np.flatnonzero(peers.mask(policy.applies_to)[: peers.n_classes] & ~peers.unguarded)
         policy_targets.append(targets)
         pair_class.append(targets)
         pair_policy.append(np.full(len(targets), i, dtype=np.int64))

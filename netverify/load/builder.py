@@ -20,6 +20,8 @@ class ClusterBuilder:
     tiers: dict[str, tuple[Tier, SourceRef]] = field(default_factory=dict)  # declared Calico tiers
     used_kind_modules: set[str] = field(default_factory=set)  # loader modules that saw a document
     drafts: dict[str, Any] = field(default_factory=dict)  # what loaders keep for their finalizer, by name
+    # (API group, kind, namespace or None, name) -> where that object was first defined
+    objects: dict[tuple[str, str, str | None, str], SourceRef] = field(default_factory=dict)
 
     def error(self, message: str, source: SourceRef | None, code: str = "input") -> None:
         self.cluster.diagnostics.append(Diagnostic(Severity.ERROR, message, source, code))

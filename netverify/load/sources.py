@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import errno
 import os
 import re
 import sys
@@ -25,8 +26,8 @@ from netverify.model.source import SourceRef
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
 _KUBERNETES_OBJECT = "expected a Kubernetes object (a mapping with apiVersion and kind)"
-_NOT_TEXT = "not a text file (cannot decode as UTF-8)"
-_TOO_BIG = f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (expected Kubernetes manifests)"
+_NOT_TEXT = "not a text file (cannot decode as UTF-8)"  # a whole-blob problem, when no position is known
+_NOT_TEXT_BECAUSE = "not a text file: {what} (expected a UTF-8 or UTF-16 YAML or JSON manifest)"
 _HELM_SOURCE = re.compile(r"^#[ \t]*Source:[ \t]*(\S[^\r\n]*?)[ \t]*\r?$", re.MULTILINE)
 _YAML_TEXT_STARTS = ("apiVersion:", "kind:", "---")
 
@@ -35,12 +36,18 @@ Progress = Callable[[int, int], None]  # (done, total)
 
 
 def read_sources(
-    sources: Iterable[Source], stdin: TextIO | None = None, progress: Progress | None = None
+    sources: Iterable[Source],
+    stdin: TextIO | None = None,
+    progress: Progress | None = None,
+    order: list[str] | None = None,
 ) -> tuple[list[Document], list[Diagnostic]]:
     """Read every source in order; a file reached twice (given twice, or via a directory) is read once.
 
     `progress(done, total)` is told after each file of a path (a directory's files are listed first).
+    `order`, when given, receives the name of every file in the order it was read (to report in that order).
     """
+    if order is None:
+        order = []
     if isinstance(sources, (str, dict, os.PathLike)):  # a lone source, not an iterable of them
         sources = [sources]
     docs: list[Document] = []
@@ -54,11 +61,13 @@ def read_sources(
             for index, item in enumerate(source):
                 _add_object(item, python_map, None, docs, diags, f"item {index} of the list")
         elif isinstance(source, str) and _looks_like_yaml(source):
+            order.append("<string>")
             _extend(read_text(source, "<string>"), docs, diags)
         elif isinstance(source, str) and source == "-":
+            order.append("<stdin>")
             _extend(_read_stdin(sys.stdin if stdin is None else stdin), docs, diags)
         elif isinstance(source, (str, os.PathLike)):
-            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags, progress)
+            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags, progress, order)
         else:
             diags.append(
                 _error(
@@ -74,7 +83,8 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
     docs: list[Document] = []
     diags: list[Diagnostic] = []
     if "\x00" in text:
-        return docs, [_error(_NOT_TEXT, SourceRef(name, 0))]
+        where = _text_ref(text, text.index("\x00"), name)
+        return docs, [_error(_NOT_TEXT_BECAUSE.format(what="binary data (a NUL character)"), where)]
     helm_lines, helm_origins = _helm_sources(text)
     builder: StreamBuilder | None = None
     previous_end = -1
@@ -101,9 +111,7 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = SourceRef(name, mark.line + 1, mark.column + 1) if mark else SourceRef(name, 0)
-        diags.append(
-            _error(f"invalid YAML: {exc.problem or exc.context} (expected valid YAML syntax)", where)
-        )
+        diags.append(_error(f"invalid YAML: {_syntax_problem(exc)} (expected valid YAML syntax)", where))
     except yaml.reader.ReaderError as exc:
         diags.append(
             _error(f"invalid YAML: {exc.reason} (expected valid YAML syntax)", _offset_ref(text, exc, name))
@@ -119,11 +127,20 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
 def read_blob(raw: bytes, name: str) -> tuple[list[Document], list[Diagnostic]]:
     """File content that does not come from the file system (a git blob), held to the same limits as a file."""
     if len(raw) > MAX_FILE_BYTES:
-        return [], [_error(_TOO_BIG, SourceRef(name, 0))]
+        return [], [_error(_too_big(), SourceRef(name, 0))]
     text = _decode(raw)
     if text is None:
         return [], [_error(_NOT_TEXT, SourceRef(name, 0))]
     return read_text(text, name)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> str:
+    """libyaml's problem, plus where the construct it was reading began when that is elsewhere."""
+    problem = exc.problem or exc.context or "syntax error"
+    context, start, end = exc.context, exc.context_mark, exc.problem_mark
+    if exc.problem and context and start is not None and (end is None or start.line != end.line):
+        problem += f" {context} that starts at line {start.line + 1}, column {start.column + 1}"
+    return problem
 
 
 def type_name(value: Any) -> str:
@@ -213,30 +230,53 @@ def _offset_ref(text: str, exc: yaml.reader.ReaderError, name: str) -> SourceRef
     return SourceRef(name, line, len(before) - (before.rfind("\n") + 1) + 1)
 
 
+def _too_big() -> str:
+    return f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB (expected Kubernetes manifests)"
+
+
+def _text_ref(text: str, offset: int, name: str) -> SourceRef:
+    """Line and column (1-based) of a character offset."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return SourceRef(name, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+
 def _decode(raw: bytes) -> str | None:
+    return _decode_with_position(raw, "")[0]
+
+
+def _decode_with_position(raw: bytes, name: str) -> tuple[str | None, Diagnostic | None]:
+    """The text, or the position of the first byte that is not UTF-8 (UTF-16 with a byte order mark)."""
     try:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return raw.decode("utf-16")
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
+            return raw.decode("utf-16"), None
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        good = raw[: exc.start].decode(exc.encoding, errors="replace")
+        what = f"byte 0x{raw[exc.start]:02x} is not valid {exc.encoding.upper().removesuffix('-SIG')}"
+        return None, _error(_NOT_TEXT_BECAUSE.format(what=what), _text_ref(good, len(good), name))
 
 
 def _read_stdin(stream: TextIO) -> tuple[list[Document], list[Diagnostic]]:
     name = "<stdin>"
     try:
         text = stream.read(MAX_FILE_BYTES + 1)
-    except UnicodeDecodeError:
-        return [], [_error(_NOT_TEXT, SourceRef(name, 0))]
+    except UnicodeDecodeError as exc:
+        return [], [_error(_NOT_TEXT_BECAUSE.format(what=f"cannot decode as {stream.encoding or 'text'}: {exc.reason}"),
+                           SourceRef(name, 0))]
     except OSError as exc:
         return [], [_error(f"{name}: cannot read: {exc.strerror or exc}")]
     if len(text) > MAX_FILE_BYTES:
-        return [], [_error(_TOO_BIG, SourceRef(name, 0))]
+        return [], [_error(_too_big(), SourceRef(name, 0))]
     return read_text(text, name)
 
 
 def _read_path(
-    path: str, seen: set[str], docs: list[Document], diags: list[Diagnostic], progress: Progress | None = None
+    path: str,
+    seen: set[str],
+    docs: list[Document],
+    diags: list[Diagnostic],
+    progress: Progress | None = None,
+    order: list[str] | None = None,
 ) -> None:
     if os.path.isdir(path):
         files = list(_walk(path, diags))
@@ -251,6 +291,8 @@ def _read_path(
         if real not in seen:
             seen.add(real)
             todo.append((fs_path, display))
+            if order is not None:
+                order.append(display)
     helper = _start_helper(todo)
     mine = todo[: len(todo) - len(helper[1])] if helper else todo
     for done, (fs_path, display) in enumerate(mine, 1):
@@ -343,16 +385,32 @@ def _read_file(fs_path: str, display: str, diags: list[Diagnostic]) -> str | Non
         diags.append(_error(f"{display}: cannot read: {exc.strerror or exc}"))
         return None
     if too_big:
-        diags.append(_error(_TOO_BIG, SourceRef(display, 0)))
+        diags.append(_error(_too_big(), SourceRef(display, 0)))
         return None
-    text = _decode(raw)
-    if text is None:
-        diags.append(_error(_NOT_TEXT, SourceRef(display, 0)))
+    text, problem = _decode_with_position(raw, display)
+    if problem is not None:
+        diags.append(problem)
     return text
 
 
 def _join(display: str, name: str) -> str:
     return name if display in ("", ".", "./") else os.path.join(display, name)
+
+
+def _link_problem(path: str) -> str:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (expected a link to a manifest file); skipped"
+    return "no such file or directory (broken symbolic link)"
+
+
+def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()  # follows symbolic links; False for FIFOs, sockets and devices
+    except OSError:
+        return False
 
 
 def _walk(top: str, diags: list[Diagnostic]) -> Iterator[tuple[str, str]]:
@@ -386,6 +444,9 @@ def _walk(top: str, diags: list[Diagnostic]) -> Iterator[tuple[str, str]]:
                 stack.extend(listing(entry.path, display))
         elif entry.name.lower().endswith(MANIFEST_EXTENSIONS):
             if entry.is_symlink() and not os.path.exists(entry.path):
-                diags.append(_error(f"{display}: no such file or directory (broken symbolic link)"))
+                diags.append(_error(f"{display}: {_link_problem(entry.path)}"))
+            elif not _is_regular_file(entry):
+                # a FIFO would block the read forever, a device could stream without end
+                diags.append(_error(f"{display}: not a regular file (expected a manifest file); skipped"))
             else:
                 yield entry.path, display

@@ -7,6 +7,9 @@ from enum import Enum
 
 from netverify.model.source import SourceRef
 
+# Code of the diagnostic for an object of a policy kind that is not modelled: results cannot be proven.
+UNMODELLED_POLICY = "unmodelled-policy"
+
 
 class Severity(Enum):
     ERROR = "error"

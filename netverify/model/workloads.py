@@ -58,6 +58,7 @@ class PodGroup:
     ips: tuple[tuple[int, int], ...] = ()  # (family, address): status.podIP(s) of bare pods, expectedIPs
     replicas: int = 1
     host_network: bool = False
+    standalone: bool = False  # a bare Pod without ownerReferences: no controller made it
     source: SourceRef | None = None
     annotations: dict[str, str] = field(default_factory=dict)
     profiles: tuple[str, ...] = ()  # Calico profiles the endpoint lists, in evaluation order

@@ -51,6 +51,10 @@ def render_text(view: CheckView) -> str:
         lines.append(f"{red}input errors: isolation cannot be proven on partial input{reset} ({summary})")
     elif result.violations:
         lines.append(f"{red}isolation violated{reset} ({summary})")
+    elif not result.proven:
+        lines.append(
+            f"{yellow}isolation cannot be proven{reset}: policy kinds that are not modelled may change it ({summary})"
+        )
     else:
         lines.append(f"{green}isolation holds{reset} ({summary})")
     return "\n".join(lines) + "\n"
@@ -78,7 +82,12 @@ def _md(text: str) -> str:
 def render_md(view: CheckView) -> str:
     """For a pull-request comment: a verdict line, then a table of violations and one of findings."""
     result = view.result
-    verdict = "isolation holds" if result.ok else "isolation violated" if result.violations else "input errors"
+    if result.errors:
+        verdict = "input errors"
+    elif result.violations:
+        verdict = "isolation violated"
+    else:
+        verdict = "isolation holds" if result.proven else "isolation cannot be proven (unmodelled policy kinds)"
     out = [f"### netverify: {verdict}", ""]
     flows = [v for v in result.violations if isinstance(v, Violation)]
     others = [v for v in result.violations if not isinstance(v, Violation)]

@@ -7,6 +7,7 @@ import os
 from netverify.load.sources import read_sources, read_text
 from netverify.load.validation import InputErrors, parse_model
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
+from netverify.model.source import SourceRef
 from netverify.verify.contract import Contract, ContractSpec
 
 
@@ -28,7 +29,7 @@ def load_contract(path: str | dict | None) -> tuple[Contract | None, list[Diagno
             Diagnostic(
                 Severity.ERROR,
                 f"expected one YAML document in the contract, found {len(documents)}",
-                documents[1].source() if len(documents) > 1 else None,
+                documents[1].source() if len(documents) > 1 else SourceRef(path, 0),
                 "contract",
             )
         ]

@@ -163,7 +163,10 @@ def trace_direction(
         trace.decisions.append(Decision("default", Action.DENY, detail=detail))
         trace.allowed = False
         return trace
-    if begin == end:
+    if begin == end and compiled.peers.unguarded[target]:
+        kind = "hostNetwork pods" if compiled.classes[target].host_network else "pods without ownerReferences"
+        detail = f"--cni {compiled.profile.name} applies no policy to {kind}: allowed"
+    elif begin == end:
         detail = f"no policy selects the endpoint for {direction.value}: allowed by default"
     else:
         detail = f"no tier decided: the endpoint's default for {direction.value} allows"

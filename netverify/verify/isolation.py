@@ -11,7 +11,7 @@ import numpy as np
 
 from netverify.engine.connset import ConnSet
 from netverify.engine.matrix import ConnectivityMatrix, Endpoint
-from netverify.model.diagnostics import Diagnostic, Severity
+from netverify.model.diagnostics import UNMODELLED_POLICY, Diagnostic, Severity
 from netverify.model.policy import Action
 from netverify.model.services import ServiceMatch, ServiceUnion
 from netverify.model.source import SourceRef
@@ -21,7 +21,7 @@ from netverify.verify.load_balancer_checks import check_load_balancers
 
 MAX_EXPLAINED_ATOMS = 16
 FINDING_CODES = {
-    "unsupported-policy-kind": "warning",
+    UNMODELLED_POLICY: "warning",
     "approximated-rule": "warning",
     "host-endpoint-only": "info",
     "unsupported-field": "warning",
@@ -150,9 +150,16 @@ class CheckResult:
     def ok(self) -> bool:
         return not self.violations and not self.errors
 
+    @property
+    def proven(self) -> bool:
+        """False when the input holds policy kinds that are not modelled: a flow they deny or allow is
+        invisible here, so "holds" would claim more than was checked."""
+        return not any(f.rule == UNMODELLED_POLICY for f in self.findings)
+
     def to_json(self) -> dict:
         return {
             "ok": self.ok,
+            "proven": self.proven,
             "violations": [v.to_json() for v in self.violations],
             "suppressed": [v.to_json() for v in self.suppressed],
             "baselined": [v.to_json() for v in self.baselined],
@@ -349,7 +356,7 @@ def cluster_findings(cluster) -> list[Finding]:
         Finding(
             d.code,
             FINDING_CODES[d.code],
-            d.message,
+            f"the result cannot be proven: {d.message}" if d.code == UNMODELLED_POLICY else d.message,
             d.source.file if d.source else None,
             d.source.line if d.source else None,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
@@ -26,6 +26,7 @@ class ObjectMeta(Lenient):
     namespace: StrictStr | None = None
     labels: dict[StrictStr, StrictStr] | None = None
     annotations: dict[StrictStr, StrictStr] | None = None
+    ownerReferences: list[Any] | None = None  # present on pods a controller made
 
 
 class LabelSelectorRequirement(Strict):

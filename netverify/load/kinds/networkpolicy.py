@@ -10,9 +10,9 @@ tier's default Deny.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, Field, StrictInt, StrictStr, ValidationInfo, field_validator, model_validator
 
 from netverify.load.builder import ClusterBuilder
 from netverify.load.documents import Document
@@ -37,9 +37,14 @@ def check_port_name(name: str) -> str:
     return name
 
 
+def check_cidr(text: str) -> str:
+    parse_cidr(text)  # ValueError names the text and the expected form
+    return text
+
+
 class IPBlock(Strict):
-    cidr: StrictStr
-    except_: list[StrictStr] | None = Field(default=None, alias="except")
+    cidr: Annotated[StrictStr, AfterValidator(check_cidr)]
+    except_: list[Annotated[StrictStr, AfterValidator(check_cidr)]] | None = Field(default=None, alias="except")
 
     @model_validator(mode="after")
     def _check(self) -> IPBlock:
@@ -48,7 +53,10 @@ class IPBlock(Strict):
             hole = parse_cidr(hole_text)
             strict_subset = base.covers(hole) and hole != base
             if not strict_subset:
-                raise ValueError(f"except entry {hole_text!r} must be a strict subset of cidr {self.cidr!r}")
+                raise ValueError(
+                    f"except entry {hole_text!r} is not inside cidr {self.cidr!r} "
+                    "(expected each except entry to be a strict subset of the cidr)"
+                )
         return self
 
     def ranges(self) -> tuple[IPRange, ...]:
@@ -74,18 +82,32 @@ class Port(Strict):
     port: StrictInt | StrictStr | None = None
     endPort: StrictInt | None = None
 
-    @model_validator(mode="after")
-    def _check(self) -> Port:
-        if isinstance(self.port, int) and not 1 <= self.port <= 65535:
-            raise ValueError(f"invalid port {self.port}: expected a number 1-65535 or a port name")
-        if isinstance(self.port, str):
-            check_port_name(self.port)
-        if self.endPort is not None:
-            if not isinstance(self.port, int):
-                raise ValueError("endPort may only be set together with a numeric port")
-            if not self.port <= self.endPort <= 65535:
-                raise ValueError(f"endPort {self.endPort} must be between port {self.port} and 65535")
-        return self
+    @field_validator("port")
+    @classmethod
+    def _port(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, int) and not 1 <= value <= 65535:
+            raise ValueError(f"port {value} is out of range (expected a number 1-65535 or a port name)")
+        if isinstance(value, str):
+            check_port_name(value)
+        return value
+
+    @field_validator("endPort")
+    @classmethod
+    def _end_port(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return value
+        if "port" not in info.data:
+            return value  # the port itself is wrong: reported there
+        port = info.data["port"]
+        if isinstance(port, str):
+            raise ValueError(f"endPort {value} is set with the named port {port!r} (expected a numeric port)")
+        if port is None:
+            raise ValueError(f"endPort {value} is set without a port (expected a numeric port)")
+        if value < port:
+            raise ValueError(f"endPort {value} is less than port {port} (expected endPort >= port)")
+        if value > 65535:
+            raise ValueError(f"endPort {value} is out of range (expected a number {port}-65535)")
+        return value
 
 
 class IngressRule(Strict):

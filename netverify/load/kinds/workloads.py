@@ -129,6 +129,7 @@ def load_pod(doc: Document, builder: ClusterBuilder) -> None:
             ips=tuple(ips),
             replicas=1,
             host_network=pod.spec.hostNetwork,
+            standalone=not pod.metadata.ownerReferences,
             source=doc.source(),
             annotations=dict(pod.metadata.annotations or {}),
         )
