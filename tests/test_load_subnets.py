@@ -10,6 +10,7 @@ import ipaddress
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -851,3 +852,25 @@ def test_eks_fargate_profile_puts_only_pods_in_its_subnets() -> None:
     )
     (only,) = load_cluster([text]).subnets
     assert ROLE_PODS in only.roles and ROLE_NODES not in only.roles
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("values", "root_module", "child_modules", 0, "resources"), 7),
+        (("values", "root_module", "child_modules", 0, "resources", 2, "type"), ["aws_subnet"]),
+        (("values", "root_module", "child_modules"), {"k": ["v"]}),
+    ],
+)
+def test_damaged_terraform_json_is_an_input_problem_not_a_crash(tmp_path, capsys, path, value):
+    from netverify.cli import main
+
+    data = json.loads((FIXTURES / "terraform" / "show.json").read_text())
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    damaged = tmp_path / "show.json"
+    damaged.write_text(json.dumps(data))
+    assert main(["matrix", str(damaged), "-q"]) in (0, 2)
+    assert "internal error" not in capsys.readouterr().err  # the catch-all of a bug, which must not be reached

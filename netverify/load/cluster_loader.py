@@ -224,6 +224,16 @@ def load_infrastructure(doc: Document, builder: ClusterBuilder) -> bool:
         builder.cluster.diagnostics.extend(errors.diagnostics)
     except InputError as error:
         builder.error(error.message, error.source or doc.source(), code="schema")
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as error:
+        # These formats are machine-written (terraform, the AWS CLI, CloudFormation); a structure their
+        # loaders did not expect is a damaged file, reported at its start, never a traceback.
+        del error
+        builder.error(
+            f"unexpected structure for a {module_of(entry).replace('_', ' ')} document (expected the file as "
+            "its tool writes it: terraform show -json, aws ec2 describe-*, or a CloudFormation template)",
+            doc.source(),
+            code="schema",
+        )
     return True
 
 

@@ -94,10 +94,11 @@ _MODELS: dict[str, type[Lenient]] = {
 def _resources(module: Any, path: Path, depth: int = 0) -> Iterator[tuple[dict[str, Any], Path]]:
     if not isinstance(module, dict) or depth > _MAX_MODULE_DEPTH:
         return
-    for index, resource in enumerate(module.get("resources") or []):
+    resources, children = module.get("resources"), module.get("child_modules")
+    for index, resource in enumerate(resources if isinstance(resources, list) else []):
         if isinstance(resource, dict):
             yield resource, (*path, "resources", index)
-    for index, child in enumerate(module.get("child_modules") or []):
+    for index, child in enumerate(children if isinstance(children, list) else []):
         yield from _resources(child, (*path, "child_modules", index), depth + 1)
 
 
@@ -108,7 +109,7 @@ def load_terraform_json(doc: Document, builder: ClusterBuilder) -> None:
     parsed: dict[str, list[tuple[str, Any, Path]]] = {kind: [] for kind in _MODELS}
     for resource, path in _resources(root, (top, "root_module")):
         kind = resource.get("type")
-        if kind not in _MODELS or not isinstance(resource.get("values"), dict):
+        if not isinstance(kind, str) or kind not in _MODELS or not isinstance(resource.get("values"), dict):
             continue
         address = str(resource.get("address") or f"{kind}.{resource.get('name')}")
         try:
