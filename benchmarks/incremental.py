@@ -27,6 +27,9 @@ def timed(action):
     return result, time.perf_counter() - started
 
 
+POLICY_FINDING_RULES = {"policy-selects-nothing", "rule-never-matches", "policy-shadowed", "unreachable-deny"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo")
@@ -34,7 +37,13 @@ def main() -> None:
     parser.add_argument("--sibling", default="tenant-250/allow-cart-ingress")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--pod-cidr", default="10.64.0.0/16")
+    parser.add_argument(
+        "--no-policy-findings",
+        action="store_true",
+        help="re-check the verdict and violations only, without the contract-free findings (shadowed, ...)",
+    )
     args = parser.parse_args()
+    with_findings = not args.no_policy_findings
 
     import numpy as np
 
@@ -77,7 +86,7 @@ def main() -> None:
         atoms = len(matrix.compiled.atoms)
         started = time.perf_counter()
         matrix = reanalyze_cluster(matrix, dataclasses.replace(cluster, policies=states[target]), change)
-        check = recheck_isolation(check, matrix, contract)
+        check = recheck_isolation(check, matrix, contract, policy_findings=with_findings)
         elapsed = time.perf_counter() - started
         cut = ", IP atoms cut" if len(matrix.compiled.atoms) > atoms else ""
         path[0] = "full recomputation" if matrix.touched.everything else "rows and columns" + cut
@@ -105,7 +114,13 @@ def main() -> None:
     final = dataclasses.replace(cluster, policies=states["with"])
     full = analyze_cluster(final, "generic", **options)
     same = np.array_equal(full.pod_rows, matrix.pod_rows) and np.array_equal(full.ingress, matrix.ingress)
-    strip = lambda r: {**r.to_json(), "stats": {k: v for k, v in r.stats.items() if k != "seconds"}}  # noqa: E731
+    def strip(result) -> dict:
+        data = {**result.to_json(), "stats": {k: v for k, v in result.stats.items() if k != "seconds"}}
+        data["stats"].pop("policy_findings", None)
+        if not with_findings:  # compare what was re-checked: verdict, violations and the other findings
+            data["findings"] = [f for f in data["findings"] if f["rule"] not in POLICY_FINDING_RULES]
+        return data
+
     same_check = strip(check_isolation(full, contract)) == strip(check)
 
     cuts = CutIndex.of(full.compiled)

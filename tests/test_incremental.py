@@ -244,3 +244,21 @@ def test_recheck_equals_full_check_with_load_balancers_exposure_and_suppressions
             check = recheck_isolation(check, matrix, contract)
             full = check_isolation(analyze_cluster(cluster, "generic"), contract)
             assert without_seconds(check) == without_seconds(full), policy.name
+
+
+def test_recheck_without_policy_findings_keeps_the_verdict_and_every_violation():
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "alb"
+    whole = load_cluster([str(root / "base"), str(root / "cidr-admits-other-tenants")])
+    contract, _ = load_contract(None)
+    matrix = analyze_cluster(whole, "generic")
+    check = check_isolation(matrix, contract)
+    policy = whole.policies[-1]
+    rest = dataclasses.replace(whole, policies=whole.policies[:-1])
+    matrix = reanalyze_cluster(matrix, rest, PolicyChange(removed=(policy,)))
+    quick = recheck_isolation(check, matrix, contract, policy_findings=False)
+    full = check_isolation(analyze_cluster(rest, "generic"), contract)
+    assert quick.stats["policy_findings"] == "not computed"
+    assert [v.to_json() for v in quick.violations] == [v.to_json() for v in full.violations]
+    assert quick.ok == full.ok
+    rules = {"policy-selects-nothing", "rule-never-matches", "policy-shadowed", "unreachable-deny"}
+    assert [f.to_json() for f in quick.findings] == [f.to_json() for f in full.findings if f.rule not in rules]

@@ -366,10 +366,17 @@ def cluster_findings(cluster) -> list[Finding]:
 
 
 def finish_check(
-    matrix: ConnectivityMatrix, contract: Contract, judge: FlowJudge, violations: list, declared: list
+    matrix: ConnectivityMatrix,
+    contract: Contract,
+    judge: FlowJudge,
+    violations: list,
+    declared: list,
+    policy_findings: bool = True,
 ) -> CheckResult:
     """Everything after judging the flows, shared by the full check and the incremental re-check:
-    annotation suppressions, exposure, load balancer checks, findings, statistics."""
+    annotation suppressions, exposure, load balancer checks, findings, statistics. `policy_findings=False`
+    leaves out the contract-free findings (selects nothing, shadowed, ...), which never change the verdict
+    and cost a pass over every policy; the statistics then say so."""
     from netverify.verify.exposure import check_exposure  # it builds Violations: imported here, not at the top
     from netverify.verify.findings import find_policy_findings  # imports a numba kernel
     from netverify.verify.suppressions import suppress_annotated
@@ -388,7 +395,8 @@ def finish_check(
         Finding(f.rule, f.severity, f.message, f.source.file if f.source else None, f.source.line if f.source else None)
         for f in lb_findings
     ]
-    findings += find_policy_findings(matrix.compiled)
+    if policy_findings:
+        findings += find_policy_findings(matrix.compiled)
     tenants = sorted({judge.tenant(g.namespace) for g in cluster.groups})
     stats = {
         "endpoints": len(matrix.workload_endpoints()),
@@ -399,6 +407,8 @@ def finish_check(
         "tenants": len(tenants),
         "seconds": round(matrix.seconds, 3),
     }
+    if not policy_findings:
+        stats["policy_findings"] = "not computed"
     sources = {group.id: group.source for group in matrix.compiled.groups if group.source is not None}
     return CheckResult(
         [*failing, *config_violations],

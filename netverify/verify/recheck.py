@@ -72,9 +72,14 @@ def touched_keys(matrix: ConnectivityMatrix, index: CheckIndex, sources: np.ndar
     return keys[(src_tenant >= 0) & (dst_tenant >= 0) & (src_tenant != dst_tenant)]
 
 
-def recheck_isolation(previous: CheckResult, matrix: ConnectivityMatrix, contract: Contract) -> CheckResult:
+def recheck_isolation(
+    previous: CheckResult, matrix: ConnectivityMatrix, contract: Contract, policy_findings: bool = True
+) -> CheckResult:
     """`check_isolation(matrix, contract)`, from `previous`, the check of the matrix `matrix` was re-analyzed
-    from (with the same contract); when `matrix.touched` is unknown or covers everything, a full check."""
+    from (with the same contract); when `matrix.touched` is unknown or covers everything, a full check.
+
+    `policy_findings=False`: the verdict and every violation without the contract-free findings, which never
+    change the verdict and take a pass over every policy (about 0.4 s at 100,000 pods)."""
     touched = matrix.touched
     judge = FlowJudge(matrix, contract)
     if touched is None or touched.everything:
@@ -101,7 +106,7 @@ def recheck_isolation(previous: CheckResult, matrix: ConnectivityMatrix, contrac
         merged, merged_keys = _merge(list(previous_flows), previous_keys, new, index, touched, count)
         lists.append(merged)
         keys.append(merged_keys)
-    result = finish_check(matrix, contract, judge, lists[0], lists[1])
+    result = finish_check(matrix, contract, judge, lists[0], lists[1], policy_findings)
     result.index = CheckIndex(contract, index.pods, index.classes, index.tenants, keys[0], keys[1])
     return result
 
