@@ -13,30 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from netverify.load.documents import Document
-from netverify.load.kinds import split_api_version
+from netverify.load.kinds import CLUSTER_SCOPED_KINDS, split_api_version
 from netverify.load.sources import read_sources, read_text
 from netverify.model.diagnostics import Diagnostic
-
-# Kinds without a namespace: an object of any other kind that names none lives in `default`.
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "GlobalNetworkPolicy",
-        "GlobalNetworkSet",
-        "Tier",
-        "HostEndpoint",
-        "Profile",
-        "AdminNetworkPolicy",
-        "BaselineAdminNetworkPolicy",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "CustomResourceDefinition",
-        "IngressClass",
-        "PersistentVolume",
-        "StorageClass",
-    }
-)
 
 
 class ChangeError(ValueError):

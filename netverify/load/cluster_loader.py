@@ -12,7 +12,15 @@ from netverify.load.documents import Document
 from netverify.load.formats import finalizers_for as format_finalizers_for
 from netverify.load.formats import match_format
 from netverify.load.formats import resolve as resolve_format
-from netverify.load.kinds import KIND_LOADERS, KNOWN_VERSIONS, finalizers_for, module_of, resolve, split_api_version
+from netverify.load.kinds import (
+    CLUSTER_SCOPED_KINDS,
+    KIND_LOADERS,
+    KNOWN_VERSIONS,
+    finalizers_for,
+    module_of,
+    resolve,
+    split_api_version,
+)
 from netverify.load.sources import read_sources, type_name
 from netverify.load.validation import InputErrors
 from netverify.model.cluster import Cluster
@@ -51,26 +59,6 @@ def carries_policy(group: str, kind: str) -> bool:
     if (group, kind) in UNMODELLED_POLICY_KINDS:
         return True
     return bool(_POLICY_KIND.search(kind)) and bool(_NETWORK_GROUP.search(group))
-
-
-# Kinds without a namespace: `metadata.namespace` on them means nothing, so it is not part of their identity.
-CLUSTER_SCOPED_KINDS = frozenset(
-    {
-        "Namespace",
-        "Node",
-        "GlobalNetworkPolicy",
-        "GlobalNetworkSet",
-        "Tier",
-        "HostEndpoint",
-        "Profile",
-        "AdminNetworkPolicy",
-        "BaselineAdminNetworkPolicy",
-        "IngressClass",
-        "IngressClassParams",
-        "ENIConfig",
-        "ClusterConfig",
-    }
-)
 
 
 def object_identity(doc: Document, group: str, kind: str) -> tuple[str, str, str | None, str] | None:

@@ -92,6 +92,33 @@ KNOWN_VERSIONS: dict[str, set[str]] = {
 }
 
 
+# Kinds without a namespace: `metadata.namespace` on them means nothing, so it is not part of their identity,
+# and an object of any other kind that names none lives in `default`. Used by duplicate detection and by
+# what-if edits, which must agree on what one object is.
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "Node",
+        "GlobalNetworkPolicy",
+        "GlobalNetworkSet",
+        "Tier",
+        "HostEndpoint",
+        "Profile",
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
+        "IngressClass",
+        "IngressClassParams",
+        "ENIConfig",
+        "ClusterConfig",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "PersistentVolume",
+        "StorageClass",
+    }
+)
+
+
 def split_api_version(api_version: str) -> tuple[str, str]:
     """`apps/v1` -> ("apps", "v1"); `v1` -> ("", "v1")."""
     if "/" in api_version:
