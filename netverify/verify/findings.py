@@ -81,34 +81,19 @@ def matchable_rules(compiled: CompiledCluster, tables: DirectionTables) -> np.nd
 
 def direction_effects(compiled: CompiledCluster, tables: DirectionTables) -> tuple[np.ndarray, ...]:
     from netverify.engine.effects import trace_effects
+    from netverify.engine.reachability import kernel_arguments
 
     rule_hit = np.zeros(len(tables.rules), dtype=np.bool_)
     pair_effect = np.zeros(len(tables.target_policy), dtype=np.bool_)
     pair_live = np.zeros(len(tables.target_policy), dtype=np.bool_)
+    # the verdict kernel's arrays, less the targets' final defaults, which effects never reach
+    n_classes, n_peers, full, target_policy_ptr, target_policy, _defaults, *arrays = kernel_arguments(
+        compiled, tables
+    )
+    is_ingress = tables.direction is Direction.INGRESS
     trace_effects(
-        compiled.n_classes,
-        tables.direction is Direction.INGRESS,
-        compiled.n_classes,
-        compiled.peers.size,
-        compiled.services.full,
-        tables.target_policy_ptr,
-        tables.target_policy,
-        tables.policy_tier,
-        tables.policy_rule_ptr,
-        tables.tier_default,
-        tables.rule_action,
-        tables.rule_peer_ptr,
-        tables.rule_peer,
-        tables.rule_service,
-        tables.rule_symbol_ptr,
-        tables.rule_symbol,
-        tables.rule_symbol_filter,
-        tables.rule_target,
-        tables.target_bits,
-        compiled.symbol_atom,
-        rule_hit,
-        pair_effect,
-        pair_live,
+        n_classes, is_ingress, n_classes, n_peers, full, target_policy_ptr, target_policy, *arrays,
+        rule_hit, pair_effect, pair_live,
     )
     return rule_hit, pair_effect, pair_live
 
