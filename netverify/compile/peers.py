@@ -186,8 +186,7 @@ class PeerSpace:
         if not space:
             return False
         if possible:
-            return any(r.family == u.family and r.first <= u.last and u.first <= r.last
-                       for r in ranges for u in space)
+            return any(r.overlaps(u) for r in ranges for u in space)
         return all(not subtract(u, list(ranges)) for u in space)
 
     def _mask(self, peer: PeerMatch, possible: bool) -> np.ndarray:

@@ -32,6 +32,9 @@ class IPRange:
     def covers(self, other: IPRange) -> bool:
         return self.family == other.family and self.first <= other.first and other.last <= self.last
 
+    def overlaps(self, other: IPRange) -> bool:
+        return self.family == other.family and self.first <= other.last and other.first <= self.last
+
     def __str__(self) -> str:
         return self.label
 

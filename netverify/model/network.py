@@ -65,10 +65,7 @@ class Subnet:
         return any(block.covers(addresses) for block in self.cidrs)
 
     def overlaps(self, addresses: IPRange) -> bool:
-        return any(
-            block.family == addresses.family and block.first <= addresses.last and addresses.first <= block.last
-            for block in self.cidrs
-        )
+        return any(block.overlaps(addresses) for block in self.cidrs)
 
     def role_tag(self, key: str) -> bool:
         """The controller's test for a role tag: present with the value "1" or empty."""

@@ -231,10 +231,6 @@ def admitted_ranges(peer: PeerMatch) -> list[IPRange]:
     return []
 
 
-def _overlaps(a: IPRange, b: IPRange) -> bool:
-    return a.family == b.family and a.first <= b.last and b.first <= a.last
-
-
 def cidr_admissions(
     matrix: ConnectivityMatrix, tenant: Tenant, shared: frozenset[str] = frozenset()
 ) -> tuple[list[ConfigViolation], list[LoadBalancerFinding]]:
@@ -260,7 +256,7 @@ def cidr_admissions(
             where = rule.source or policy.source
             holders = [
                 s for s in cluster.subnets if {"pods", "nodes"} & s.roles
-                and any(_overlaps(r, c) for r in ranges for c in s.cidrs)
+                and any(s.overlaps(r) for r in ranges)
             ]
             names = ", ".join(s.name or s.id for s in holders)
             strangers = sorted(pod_tenants - {owner}) if any("pods" in s.roles for s in holders) else []
@@ -287,7 +283,7 @@ def cidr_admissions(
                 )
             tenants = sorted(
                 {tenant(m.namespace) for lb in balancers if lb.source_ranges for m in lb.members
-                 if any(_overlaps(r, s) for r in ranges for s in lb.source_ranges)}
+                 if any(r.overlaps(s) for r in ranges for s in lb.source_ranges)}
             )
             others = [t for t in tenants if t != owner]
             if others and (owner is not None or len(tenants) > 1):
