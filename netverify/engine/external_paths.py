@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from netverify.engine.connset import ConnSet
-from netverify.engine.hops import NONE, load_balancer_hops
+from netverify.engine.hops import load_balancer_hops
 from netverify.engine.matrix import ConnectivityMatrix, Endpoint
 from netverify.model.addresses import IPRange
 from netverify.model.load_balancers import LoadBalancer
@@ -51,10 +51,18 @@ def _frontend(lb: LoadBalancer) -> list[IPRange]:
     return list(lb.inbound) if lb.inbound is not None else [IPRange(4, 0, (1 << 32) - 1)]
 
 
+def frontend_flows(lb: LoadBalancer) -> Iterator[tuple[Endpoint, Endpoint, ListenerPorts]]:
+    """(source range, ALB, listener ports) for each range the ALB's frontend admits."""
+    alb = balancer_endpoint(lb)
+    ports = ListenerPorts(tuple(sorted({port for _, port in lb.listen_ports})))
+    for r in _frontend(lb):
+        yield Endpoint(r.label, "external"), alb, ports
+
+
 def load_balancer_flows(
     matrix: ConnectivityMatrix, per_pod: bool = False
 ) -> Iterator[tuple[Endpoint, Endpoint, object]]:
-    """(source, ALB, listener ports) for each frontend range, then (ALB, workload, allowed target ports)."""
+    """Per ALB: its frontend flows, then (ALB, workload, target ports whose pods may admit the ALB)."""
     space = matrix.compiled.services
     endpoints = matrix.workload_endpoints(per_pod)
     by_group: dict[str, list[Endpoint]] = {}
@@ -63,12 +71,10 @@ def load_balancer_flows(
     hops = load_balancer_hops(matrix)
     for lb in matrix.compiled.load_balancers.balancers:
         alb = balancer_endpoint(lb)
-        ports = ListenerPorts(tuple(sorted({port for _, port in lb.listen_ports})))
-        for r in _frontend(lb):
-            yield Endpoint(r.label, "external"), alb, ports
+        yield from frontend_flows(lb)
         reached: dict[int, np.ndarray] = {}
         for hop in hops:
-            if hop.balancer is not lb or hop.admitted == NONE or hop.purpose != "traffic" or hop.port is None:
+            if hop.balancer is not lb or not hop.reaches:
                 continue
             words = reached.setdefault(hop.group, np.zeros(space.words, dtype=np.uint64))
             atom = space.atom_of(hop.protocol, hop.port)

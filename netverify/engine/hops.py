@@ -37,6 +37,11 @@ class Hop:
     def port_label(self) -> str:
         return f"{self.port}/{protocol_name(self.protocol)}" if self.port is not None else "?"
 
+    @property
+    def reaches(self) -> bool:
+        """Traffic can get through this hop (to a real pod port, from some ALB address or an unknown one)."""
+        return self.purpose == "traffic" and self.port is not None and self.admitted != NONE
+
 
 def source_ranges(matrix: ConnectivityMatrix, balancer: LoadBalancer, target: TargetGroup) -> list[IPRange] | None:
     """Addresses the target pods may see this ALB's traffic from; None when unknown."""
@@ -59,15 +64,24 @@ def _pod_port(matrix: ConnectivityMatrix, group: int, target: TargetGroup, port:
     return None
 
 
-def admitted(matrix: ConnectivityMatrix, group: int, protocol: int, port: int, ranges: list[IPRange]) -> str:
+def admitting_atoms(
+    matrix: ConnectivityMatrix, group: int, protocol: int, port: int, ranges: list[IPRange]
+) -> tuple[list[int], np.ndarray]:
+    """The IP atoms of `ranges`, and for each whether the group's pods admit it on (protocol, port)."""
     compiled = matrix.compiled
     atoms = compiled.atoms.covered(ranges)
     if not atoms:
-        return NONE
+        return atoms, np.zeros(0, dtype=bool)
     service = compiled.services.atom_of(protocol, port)
     word, bit = divmod(service, 64)
     row = matrix.ingress[compiled.group_class[group], compiled.n_classes + np.asarray(atoms), word]
-    allowed = (row >> np.uint64(bit)) & np.uint64(1)
+    return atoms, ((row >> np.uint64(bit)) & np.uint64(1)).astype(bool)
+
+
+def admitted(matrix: ConnectivityMatrix, group: int, protocol: int, port: int, ranges: list[IPRange]) -> str:
+    atoms, allowed = admitting_atoms(matrix, group, protocol, port, ranges)
+    if not atoms:
+        return NONE
     if allowed.all():
         return ALL
     return SOME if allowed.any() else NONE

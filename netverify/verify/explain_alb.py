@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netverify.engine.hops import NONE, Hop, source_ranges, target_hops
+from netverify.engine.hops import Hop, admitting_atoms, source_ranges, target_hops
 from netverify.engine.matrix import ConnectivityMatrix, Endpoint
 from netverify.model.load_balancers import LoadBalancer, Route, TargetGroup
 from netverify.verify.explain import ExplainedGroup, explain_pair
@@ -32,7 +32,7 @@ class LoadBalancerPath:
 
     @property
     def reachable(self) -> bool:
-        return bool(self.hops) and self.hops[0].admitted != NONE and self.hops[0].port is not None
+        return bool(self.hops) and self.hops[0].reaches
 
 
 def _routes_to(lb: LoadBalancer, target: TargetGroup) -> list[Route]:
@@ -41,14 +41,13 @@ def _routes_to(lb: LoadBalancer, target: TargetGroup) -> list[Route]:
 
 def _representative_atom(matrix: ConnectivityMatrix, hop: Hop, ranges) -> int | None:
     """An ALB address atom the pod admits on the hop's port if there is one, else the first of them."""
-    compiled = matrix.compiled
-    atoms = compiled.atoms.covered(ranges or [])
-    if not atoms or hop.port is None:
+    if hop.port is None:
+        atoms = matrix.compiled.atoms.covered(ranges or [])
         return atoms[0] if atoms else None
-    service = compiled.services.atom_of(hop.protocol, hop.port)
-    word, bit = divmod(service, 64)
-    row = matrix.ingress[compiled.group_class[hop.group], compiled.n_classes + np.asarray(atoms), word]
-    admitted = np.flatnonzero((row >> np.uint64(bit)) & np.uint64(1))
+    atoms, allowed = admitting_atoms(matrix, hop.group, hop.protocol, hop.port, ranges or [])
+    if not atoms:
+        return None
+    admitted = np.flatnonzero(allowed)
     return atoms[int(admitted[0])] if len(admitted) else atoms[0]
 
 

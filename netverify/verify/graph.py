@@ -53,22 +53,19 @@ def add_load_balancer_hops(graph, matrix: ConnectivityMatrix, per_pod: bool = Fa
     """Frontend range -> ALB (`kind` LoadBalancer; edge: listener ports) -> Service (`kind` Service; edge:
     the routes) -> target workload (edge: the target port), the last only where the pod's policy may admit
     the ALB: so `nx.has_path(g, "0.0.0.0-255.255.255.255", "shop/db")` answers exposure through ALBs too."""
-    from netverify.engine.external_paths import ListenerPorts, balancer_json, load_balancer_flows
-    from netverify.engine.hops import NONE, load_balancer_hops
+    from netverify.engine.external_paths import balancer_json, frontend_flows
+    from netverify.engine.hops import load_balancer_hops
 
     balancers = matrix.compiled.load_balancers.balancers
     for lb in balancers:
         info = balancer_json(lb)
         graph.add_node(lb.endpoint_id, **{**info, "tenant": None, "external": False})
-    for src, dst, conn in load_balancer_flows(matrix, per_pod):
-        if isinstance(conn, ListenerPorts):
+        for src, dst, conn in frontend_flows(lb):
             if src.id not in graph:
                 graph.add_node(src.id, kind="external", namespace=None, name=None, tenant=None, external=True)
             graph.add_edge(src.id, dst.id, conn=conn, label=str(conn))
     admitted = {
-        (hop.balancer.endpoint_id, id(hop.target), hop.group)
-        for hop in load_balancer_hops(matrix)
-        if hop.purpose == "traffic" and hop.admitted != NONE and hop.port is not None
+        (hop.balancer.endpoint_id, id(hop.target), hop.group) for hop in load_balancer_hops(matrix) if hop.reaches
     }
     groups = matrix.compiled.groups
     for lb in balancers:
