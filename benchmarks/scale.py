@@ -73,10 +73,13 @@ def check_argv(exe: str, repo: Path, spec: RowSpec) -> list[str]:
 
 
 def warm_numba_cache(exe: str, env: dict[str, str]) -> None:
-    """Compile the kernels once into the cache, on a cluster small enough that this costs only compilation."""
+    """Compile the kernels once into the cache, on a cluster small enough that this costs only compilation.
+
+    A cluster this small would take the numpy path and never compile the numba kernels the measured rows
+    use, so the warm-up forces the numba engine."""
     with tempfile.TemporaryDirectory(prefix="nv-warm-") as tiny:
         generate.generate(tiny, tenants=2, deployments=2, replicas=1)
-        run_measured([exe, "check", tiny, "-q"], env=env)
+        run_measured([exe, "check", tiny, "-q"], env=dict(env, NETVERIFY_ENGINE="numba"))
 
 
 def measure_row(exe: str, spec: RowSpec, workdir: Path, repeats: int, env: dict[str, str]) -> str:
