@@ -52,3 +52,14 @@ def test_readable_json_breaks_long_values_and_keeps_short_ones_inline():
     text = jsonfmt.dumps(document)
     assert text == reference_dumps(document)
     assert '  "endpoints": [\n    {"id": "tenant-000/web", "kind": "Deployment"},' in text
+
+
+def test_readable_json_lays_out_repeated_subtrees_per_level():
+    """A broken container is remembered by its one-line text and level: the same one deeper in the document
+    must still be indented for where it sits."""
+    reason = {"kind": "contract", "justification": "x" * 60, "file": "contract.yaml", "line": 10}
+    violation = {"src": "a/b", "dst": "c/d", "suppressions": [reason, reason]}
+    document = {"suppressed": [violation, violation], "nested": {"deeper": [violation, {"again": [violation]}]}}
+    assert jsonfmt.dumps(document) == reference_dumps(document)
+    big = {"items": [dict(violation, src=f"ns/{i}") for i in range(200)]}
+    assert jsonfmt.dumps(big) == reference_dumps(big)

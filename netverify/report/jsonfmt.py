@@ -10,30 +10,89 @@ work is proportional to the containers that are broken over lines, not to every 
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 INLINE_WIDTH = 110
 _ONE_LINE = json.JSONEncoder(separators=(", ", ": "))
 
 
+def _raise_unserializable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# `JSONEncoder.encode` builds a new C encoder on every call, which cost more than the encoding itself on a
+# report's hundred thousand small containers; this one is built once. No circular-reference markers: report
+# data is a tree. Without the C accelerator, the pure-Python encoder does the same job.
+if c_make_encoder is not None:
+    _C_ENCODER = c_make_encoder(
+        None, _raise_unserializable, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+
+    def _encode(value: Any) -> str:
+        return "".join(_C_ENCODER(value, 0))
+
+else:  # pragma: no cover - CPython always ships _json
+    _encode = _ONE_LINE.encode
+
+
 def dumps(value: Any, indent: int = 2, level: int = 0) -> str:
     kind = type(value)
     if kind is str:
         return encode_basestring_ascii(value)
-    if kind is int:
-        return int.__repr__(value)
-    if value is None or value is True or value is False:
-        return "null" if value is None else "true" if value else "false"
-    compact = _ONE_LINE.encode(value)
-    if not isinstance(value, (dict, list)) or not value or len(compact) + indent * level <= INLINE_WIDTH:
-        return compact
-    pad, inner = " " * (indent * level), " " * (indent * (level + 1))
-    if isinstance(value, dict):
-        items = [f"{inner}{_key(k)}: {dumps(v, indent, level + 1)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    return "[\n" + ",\n".join(f"{inner}{dumps(v, indent, level + 1)}" for v in value) + f"\n{pad}]"
+    if kind is not dict and kind is not list:
+        return _encode(value)
+    return _Printer(indent).container(value, level)
+
+
+class _Printer:
+    """One document's printing. Broken containers are remembered by their one-line text, so the same
+    sub-report repeated across a hundred thousand violations (their `suppressions`) is laid out once."""
+
+    def __init__(self, indent: int):
+        self.indent = indent
+        self.layouts: dict[tuple[str, int], str] = {}
+
+    def value(self, value: Any, level: int) -> str:
+        kind = type(value)
+        if kind is str:
+            return encode_basestring_ascii(value)
+        if kind is dict or kind is list:
+            return self.container(value, level) if value else ("{}" if kind is dict else "[]")
+        return _encode(value)
+
+    def container(self, value: dict | list, level: int) -> str:
+        room = INLINE_WIDTH - self.indent * level
+        compact = None
+        if value and _shortest(value) <= room:  # else encoding it only to measure would cost a big report's bulk
+            compact = _encode(value)
+            if len(compact) <= room:
+                return compact
+            known = self.layouts.get((compact, level))
+            if known is not None:
+                return known
+        elif not value:
+            return _encode(value)
+        pad, inner = " " * (self.indent * level), " " * (self.indent * (level + 1))
+        item = self.value
+        if type(value) is dict:
+            lines = [f"{inner}{_key(k)}: {item(v, level + 1)}" for k, v in value.items()]
+            text = "{\n" + ",\n".join(lines) + f"\n{pad}}}"
+        else:
+            text = "[\n" + ",\n".join([f"{inner}{item(v, level + 1)}" for v in value]) + f"\n{pad}]"
+        if compact is not None and len(compact) <= _REMEMBERED and len(self.layouts) < _REMEMBERED_COUNT:
+            self.layouts[(compact, level)] = text
+        return text
+
+
+_REMEMBERED = 2_000  # one-line length up to which a broken container's layout is remembered
+_REMEMBERED_COUNT = 10_000
+
+
+def _shortest(value: dict | list) -> int:
+    """A lower bound of the one-line length: `[1, 2]` takes 3 characters an item, `{"": 0}` seven."""
+    return 7 * len(value) if type(value) is dict else 3 * len(value)
 
 
 def _key(key: Any) -> str:
-    return encode_basestring_ascii(key) if type(key) is str else _ONE_LINE.encode(key)
+    return encode_basestring_ascii(key) if type(key) is str else _encode(key)
