@@ -9,7 +9,7 @@ from netverify.notebook import html
 from netverify.notebook.heatmap import Heatmap
 from netverify.notebook.optional import require
 from netverify.report.check_formats import CheckView, render_text
-from netverify.verify.isolation import CheckResult, Finding, Violation
+from netverify.verify.results import CheckResult, Finding, Violation
 
 if TYPE_CHECKING:
     from netverify.notebook.reachability import Reachability

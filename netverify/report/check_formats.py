@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from netverify.report import jsonfmt
 from netverify.report.junit import render_junit
 from netverify.report.sarif import render_sarif
-from netverify.verify.isolation import CheckResult, Violation
+from netverify.verify.results import CheckResult, Violation
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
-from netverify.verify.isolation import CheckResult, Violation
+from netverify.verify.results import CheckResult, Violation
 
 if TYPE_CHECKING:
     from netverify.report.check_formats import CheckView

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from netverify import __version__
 from netverify.report.rule_help import HELP_URL, PROJECT_URL, RULES, rule_help
-from netverify.verify.isolation import CheckResult, Finding, Suppression, Violation
+from netverify.verify.results import CheckResult, Finding, Suppression, Violation
 
 if TYPE_CHECKING:
     from netverify.report.check_formats import CheckView

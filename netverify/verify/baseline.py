@@ -21,7 +21,7 @@ from netverify.load.validation import InputErrors, parse_model
 from netverify.model.diagnostics import Diagnostic, InputError, Severity
 from netverify.model.services import ICMP_PROTOCOLS, VALUE_DOMAINS, parse_protocol
 from netverify.model.source import SourceRef
-from netverify.verify.isolation import CheckResult, Finding, Suppression, Violation
+from netverify.verify.results import CheckResult, Finding, Suppression, Violation
 
 FORMAT = "netverify-baseline/v1"
 ALL = "all"

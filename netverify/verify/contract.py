@@ -18,7 +18,7 @@ from netverify.model.source import SourceRef
 from netverify.model.workloads import Namespace
 
 if TYPE_CHECKING:
-    from netverify.verify.isolation import Suppression
+    from netverify.verify.results import Suppression
 
 ANY_TENANT = "*"
 
@@ -118,7 +118,7 @@ class Contract:
 
     def allow_suppression(self, index: int) -> Suppression:
         """A declared exception as the suppression it is: its reason, or which entry declared it."""
-        from netverify.verify.isolation import Suppression  # isolation imports this module
+        from netverify.verify.results import Suppression  # results imports the engine: only when needed
 
         entry = (self.spec.allow or [])[index]
         where = self.allow_sources[index] if index < len(self.allow_sources) else None

@@ -22,8 +22,19 @@ from netverify.verify.load_balancer_checks import ConfigViolation
 NOT_INTERNET = tuple(
     parse_cidr(c)
     for c in (
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-        "192.168.0.0/16", "224.0.0.0/3", "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/3",
+        "::/128",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
     )
 )
 EXPOSURE_LEVELS = ("any", "ingress-only", "none")
@@ -45,7 +56,7 @@ def internet_atoms(matrix: ConnectivityMatrix) -> list[tuple[int, list[IPRange]]
 
 def direct_exposure(matrix: ConnectivityMatrix, explain: Explain, tenant: Callable[[str], str]) -> list:
     """Pods whose policy admits internet addresses themselves: one violation per workload."""
-    from netverify.verify.isolation import Violation
+    from netverify.verify.results import Violation
 
     compiled = matrix.compiled
     public = internet_atoms(matrix)
@@ -66,8 +77,9 @@ def direct_exposure(matrix: ConnectivityMatrix, explain: Explain, tenant: Callab
         src = Endpoint(label, "external", atoms=(public[reached[0]][0],))
         conn = ConnSet(words, compiled.services)
         violations.append(
-            Violation("internet-exposure", src, dst, conn, "internet", tenant(dst.namespace), explain(matrix, src, dst,
-                                                                                                    conn))
+            Violation(
+                "internet-exposure", src, dst, conn, "internet", tenant(dst.namespace), explain(matrix, src, dst, conn)
+            )
         )
     return violations
 

@@ -24,7 +24,7 @@ import numpy as np
 from netverify.compile.compiled import CompiledCluster
 from netverify.compile.tables import TIER_PASS, DirectionTables
 from netverify.model.policy import HOST_ONLY_RANKS, Action, Direction, Policy, Rule
-from netverify.verify.isolation import Finding
+from netverify.verify.results import Finding
 
 SYNTHETIC_KINDS = ("Failsafe", "Profile")  # built by the loader per endpoint, not written by a user as such
 
@@ -87,13 +87,20 @@ def direction_effects(compiled: CompiledCluster, tables: DirectionTables) -> tup
     pair_effect = np.zeros(len(tables.target_policy), dtype=np.bool_)
     pair_live = np.zeros(len(tables.target_policy), dtype=np.bool_)
     # the verdict kernel's arrays, less the targets' final defaults, which effects never reach
-    n_classes, n_peers, full, target_policy_ptr, target_policy, _defaults, *arrays = kernel_arguments(
-        compiled, tables
-    )
+    n_classes, n_peers, full, target_policy_ptr, target_policy, _defaults, *arrays = kernel_arguments(compiled, tables)
     is_ingress = tables.direction is Direction.INGRESS
     trace_effects(
-        n_classes, is_ingress, n_classes, n_peers, full, target_policy_ptr, target_policy, *arrays,
-        rule_hit, pair_effect, pair_live,
+        n_classes,
+        is_ingress,
+        n_classes,
+        n_peers,
+        full,
+        target_policy_ptr,
+        target_policy,
+        *arrays,
+        rule_hit,
+        pair_effect,
+        pair_live,
     )
     return rule_hit, pair_effect, pair_live
 
@@ -106,9 +113,7 @@ def redundant_policies(tables: DirectionTables, pair_effect: np.ndarray, pair_li
     # other policies of the same tier selecting the same target keep the tier's default Deny in place
     key = pair_target * (len(tables.tiers) + 1) + pair_tier
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    keeps_isolation = (
-        (tables.tier_default[pair_tier] == TIER_PASS) | (counts[inverse.reshape(-1)] > 1) | ~pair_live
-    )
+    keeps_isolation = (tables.tier_default[pair_tier] == TIER_PASS) | (counts[inverse.reshape(-1)] > 1) | ~pair_live
     harmful = pair_effect | ~keeps_isolation
     blocking = np.bincount(tables.target_policy[harmful], minlength=len(tables.policies))
     return blocking == 0

@@ -74,13 +74,24 @@ def add_load_balancer_hops(graph, matrix: ConnectivityMatrix, per_pod: bool = Fa
                 if target.service is None or target.service_port is None:
                     continue
                 service_id = f"svc:{target.service.id}"
-                graph.add_node(service_id, kind="Service", namespace=target.namespace, name=target.service.name,
-                               tenant=None, external=False)
+                graph.add_node(
+                    service_id,
+                    kind="Service",
+                    namespace=target.namespace,
+                    name=target.service.name,
+                    tenant=None,
+                    external=False,
+                )
                 via = f"{route.match} ({route.ingress.id})"
                 edge = graph.get_edge_data(lb.endpoint_id, service_id)
                 if edge is None:
-                    graph.add_edge(lb.endpoint_id, service_id, via=[via], port=target.service_port.port,
-                                   label=f"port {target.service_port.port}: {via}")
+                    graph.add_edge(
+                        lb.endpoint_id,
+                        service_id,
+                        via=[via],
+                        port=target.service_port.port,
+                        label=f"port {target.service_port.port}: {via}",
+                    )
                 elif via not in edge["via"]:
                     edge["via"].append(via)
                     edge["label"] = f"port {edge['port']}: " + ", ".join(edge["via"])
@@ -88,8 +99,9 @@ def add_load_balancer_hops(graph, matrix: ConnectivityMatrix, per_pod: bool = Fa
                     if (lb.endpoint_id, id(target), group) not in admitted:
                         continue
                     for node in _group_nodes(graph, groups[group].id, per_pod):
-                        graph.add_edge(service_id, node, target_port=target.target_port,
-                                       label=f"targetPort {target.target_port}")
+                        graph.add_edge(
+                            service_id, node, target_port=target.target_port, label=f"targetPort {target.target_port}"
+                        )
 
 
 def _group_nodes(graph, group_id: str, per_pod: bool) -> list[str]:

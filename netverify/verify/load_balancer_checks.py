@@ -163,7 +163,7 @@ def unmanaged_backend_rules(lb: LoadBalancer) -> list[LoadBalancerFinding]:
             "alb-backend-rules-unmanaged",
             "warning",
             f"ALB {lb.id} uses its own security groups ({lb.settings['security-groups']}) without "
-            "manage-backend-security-group-rules: \"true\"; the controller adds no rule to the node or pod "
+            'manage-backend-security-group-rules: "true"; the controller adds no rule to the node or pod '
             "security groups, so targets answer only if someone opened them by hand (else 504), and who may "
             "reach the ALB depends on security group rules netverify cannot see",
             member.where("security-groups"),
@@ -254,10 +254,7 @@ def cidr_admissions(
             if not ranges:
                 continue
             where = rule.source or policy.source
-            holders = [
-                s for s in cluster.subnets if {"pods", "nodes"} & s.roles
-                and any(s.overlaps(r) for r in ranges)
-            ]
+            holders = [s for s in cluster.subnets if {"pods", "nodes"} & s.roles and any(s.overlaps(r) for r in ranges)]
             names = ", ".join(s.name or s.id for s in holders)
             strangers = sorted(pod_tenants - {owner}) if any("pods" in s.roles for s in holders) else []
             if owner is not None and strangers:
@@ -282,8 +279,13 @@ def cidr_admissions(
                     )
                 )
             tenants = sorted(
-                {tenant(m.namespace) for lb in balancers if lb.source_ranges for m in lb.members
-                 if any(r.overlaps(s) for r in ranges for s in lb.source_ranges)}
+                {
+                    tenant(m.namespace)
+                    for lb in balancers
+                    if lb.source_ranges
+                    for m in lb.members
+                    if any(r.overlaps(s) for r in ranges for s in lb.source_ranges)
+                }
             )
             others = [t for t in tenants if t != owner]
             if others and (owner is not None or len(tenants) > 1):
@@ -304,9 +306,7 @@ def check_load_balancers(
 ) -> tuple[list[ConfigViolation], list[LoadBalancerFinding]]:
     """`shared`: namespaces the contract shares both ways with every tenant (their pods are no leak)."""
     model = matrix.compiled.load_balancers
-    findings = [
-        LoadBalancerFinding(d.code, d.severity.value, d.message, d.source) for d in model.diagnostics
-    ]
+    findings = [LoadBalancerFinding(d.code, d.severity.value, d.message, d.source) for d in model.diagnostics]
     for lb in model.balancers:
         findings.extend(takeovers(lb) + unmanaged_backend_rules(lb))
     findings += blocked_backends(load_balancer_hops(matrix), matrix)

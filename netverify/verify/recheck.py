@@ -20,7 +20,9 @@ import numpy as np
 from netverify.engine.connset import ConnSet
 from netverify.engine.matrix import ConnectivityMatrix, Endpoint
 from netverify.verify.contract import Contract
-from netverify.verify.isolation import CheckResult, FlowJudge, Violation, check_isolation, finish_check
+from netverify.verify.flow_judge import FlowJudge
+from netverify.verify.isolation import check_isolation, finish_check
+from netverify.verify.results import CheckResult, Violation
 
 
 @dataclass
@@ -101,8 +103,9 @@ def recheck_isolation(
             if found is not None:
                 into.append((key, found))
     lists, keys = [], []
-    for previous_flows, previous_keys, new in zip(previous.judged, (index.keys, index.declared_keys), fresh,
-                                                  strict=True):
+    for previous_flows, previous_keys, new in zip(
+        previous.judged, (index.keys, index.declared_keys), fresh, strict=True
+    ):
         merged, merged_keys = _merge(list(previous_flows), previous_keys, new, index, touched, count)
         lists.append(merged)
         keys.append(merged_keys)
@@ -111,8 +114,14 @@ def recheck_isolation(
     return result
 
 
-def _merge(previous: list, previous_keys: np.ndarray, fresh: list[tuple[int, Violation]], index: CheckIndex,
-           touched, count: int) -> tuple[list, np.ndarray]:
+def _merge(
+    previous: list,
+    previous_keys: np.ndarray,
+    fresh: list[tuple[int, Violation]],
+    index: CheckIndex,
+    touched,
+    count: int,
+) -> tuple[list, np.ndarray]:
     """The previous judgements of untouched pairs, with the fresh ones slotted in by key."""
     dropped = np.isin(index.classes[previous_keys // count], touched.sources) | np.isin(
         index.classes[previous_keys % count], touched.destinations

@@ -16,8 +16,9 @@ from netverify.engine.connset import ConnSet
 from netverify.engine.matrix import ConnectivityMatrix
 from netverify.load.annotations import ALLOW_CROSS_TENANT
 from netverify.model.policy import Direction, Policy
+from netverify.verify.allowed_by import explain_allowed
 from netverify.verify.explain import trace_direction
-from netverify.verify.isolation import Suppression, Violation, explain_allowed
+from netverify.verify.results import Suppression, Violation
 
 
 def annotated_policies(policies: list[Policy]) -> frozenset[int]:
