@@ -1,3 +1,3 @@
-from netverify.cli import main
+from netverify.cli import run
 
-raise SystemExit(main())
+run()

@@ -1,12 +1,24 @@
-"""Large directories are parsed by two processes; the documents, diagnostics and their order are the same."""
+"""Large inputs are parsed by two processes (`load/read_ahead.py`); the documents, diagnostics and their order
+are the same as when one process reads them."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
-from netverify.load import sources
+import pytest
+
+from netverify import analyze
+from netverify.load import read_ahead, sources
 from netverify.load.cluster_loader import load_cluster
+from netverify.report.matrix_formats import MATRIX_FORMATS, MatrixView
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import generate  # noqa: E402  (the benchmark's cluster generator)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,42 +55,144 @@ def snapshot(repo: Path) -> tuple[list, list[str], list[str]]:
     )
 
 
-def test_parallel_parse_gives_the_same_documents_diagnostics_and_order(tmp_path, monkeypatch):
-    repo = write_repo(tmp_path)
-    serial = snapshot(repo)
-    started = []
-    original = sources._start_helper
+def serial_snapshot(repo: Path, monkeypatch) -> tuple:
+    with monkeypatch.context() as patch:
+        patch.setattr(read_ahead.ReadAhead, "start", classmethod(lambda cls, files, min_bytes=None: None))
+        return snapshot(repo)
 
-    def spy(files):
-        helper = original(files)
+
+def parallel(monkeypatch) -> list[bool]:
+    """Let every read start a helper (any size, two cores); returns a list that records each start."""
+    started: list[bool] = []
+    original = read_ahead.ReadAhead.start.__func__
+
+    def spy(cls, files, min_bytes=None):
+        helper = original(cls, files, 0)
         started.append(helper is not None)
         return helper
 
-    monkeypatch.setattr(sources, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(sources, "_start_helper", spy)
-    monkeypatch.setattr(sources.os, "cpu_count", lambda: 2)
-    parallel = snapshot(repo)
+    monkeypatch.setattr(read_ahead.ReadAhead, "start", classmethod(spy))
+    alone_here(monkeypatch)
+    return started
+
+
+def alone_here(monkeypatch) -> None:
+    """Two cores, and only the threads a test starts count: earlier tests (dask, numba) leave idle threads
+    behind in this process, which would keep the helper from starting."""
+    before = threading.active_count()
+    monkeypatch.setattr(read_ahead.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(read_ahead.threading, "active_count", lambda: len(threading.enumerate()) - before + 1)
+
+
+def test_parallel_parse_gives_the_same_documents_diagnostics_and_order(tmp_path, monkeypatch):
+    repo = write_repo(tmp_path)
+    serial = serial_snapshot(repo, monkeypatch)
+    started = parallel(monkeypatch)
+    assert snapshot(repo) == serial
     assert started and all(started)  # the helper process really ran
-    assert parallel == serial
     assert any("f05.yaml" in d for d in serial[1]) and any("f09.yaml" in d for d in serial[1])
     assert any("f10.yaml" in d for d in serial[2])
 
 
 def test_parallel_parse_falls_back_to_this_process_when_the_helper_fails(tmp_path, monkeypatch):
     repo = write_repo(tmp_path)
-    serial = snapshot(repo)
+    serial = serial_snapshot(repo, monkeypatch)
     parent = os.getpid()
-    real = sources.read_files
-    calls = []
+    real = sources.read_file
+    here = []
 
-    def dies_in_the_helper(files):
+    def dies_in_the_helper(fs_path, display):
         if os.getpid() != parent:
             raise RuntimeError("helper died")
-        calls.append(len(files))
-        return real(files)
+        here.append(display)
+        return real(fs_path, display)
 
-    monkeypatch.setattr(sources, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(sources.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(sources, "read_files", dies_in_the_helper)
+    started = parallel(monkeypatch)
+    monkeypatch.setattr(sources, "read_file", dies_in_the_helper)
     assert snapshot(repo) == serial
-    assert calls  # the helper's files were parsed here instead
+    assert started and all(started)
+    assert len(here) == 2 * 12  # every file, in each of the two reads, was parsed here
+
+
+def test_this_process_parses_from_the_back_while_the_helper_is_slow(tmp_path, monkeypatch):
+    """The two sides meet wherever they are: with a slow helper this process parses most files itself."""
+    repo = write_repo(tmp_path)
+    serial = serial_snapshot(repo, monkeypatch)
+    parent = os.getpid()
+    real = sources.read_file
+    here = []
+
+    def slow_in_the_helper(fs_path, display):
+        if os.getpid() != parent:
+            time.sleep(0.2)
+        else:
+            here.append(display)
+        return real(fs_path, display)
+
+    started = parallel(monkeypatch)
+    monkeypatch.setattr(sources, "read_file", slow_in_the_helper)
+    documents, diagnostics = sources.read_sources([str(repo)])
+    assert started == [True]
+    assert ([(d.file, d.data, d.source_map.positions) for d in documents], [str(d) for d in diagnostics]) == (
+        [(d[0], d[1], d[2]) for d in serial[0]],
+        serial[1],
+    )
+    assert 6 <= len(here) <= 12 and here == sorted(here, reverse=True)  # from the back, one file at a time
+
+
+def test_a_helper_is_not_started_beside_other_threads(tmp_path, monkeypatch):
+    """Fork copies only the calling thread: a lock held by another one (a notebook kernel's) would hang the
+    helper, so reading stays in this process."""
+    repo = write_repo(tmp_path)
+    alone_here(monkeypatch)
+    files = sources.list_files([str(repo)])
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert read_ahead.ReadAhead.start(files, 0) is None
+    finally:
+        release.set()
+        other.join()
+    helper = read_ahead.ReadAhead.start(files, 0)
+    assert helper is not None
+    assert set(helper.collect()) == set(files)
+
+
+def test_cancelled_helper_is_reaped(tmp_path, monkeypatch):
+    repo = write_repo(tmp_path)
+    alone_here(monkeypatch)
+    helper = read_ahead.ReadAhead.start(sources.list_files([str(repo)]), 0)
+    assert helper is not None
+    helper.cancel()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(helper._pid, os.WNOHANG)  # already waited for: no zombie left behind
+
+
+def test_listing_matches_what_reading_reads(tmp_path):
+    repo = write_repo(tmp_path)
+    (repo / "sub").mkdir()
+    (repo / "sub" / "x.yml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    (repo / ".hidden.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: h}\n")
+    (repo / "notes.txt").write_text("not a manifest")
+    order: list[str] = []
+    sources.read_sources([str(repo), str(repo / "f01.yaml")], order=order)
+    listed = sources.list_files([str(repo), str(repo / "f01.yaml"), "-"])
+    assert [display for _, display in listed] == order
+
+
+def test_cli_output_is_the_same_with_the_read_ahead(tmp_path, monkeypatch):
+    """Through the console script (the read-ahead starts before the imports) against a serial read."""
+    repo = tmp_path / "repo"
+    generate.generate(str(repo), tenants=60, deployments=5, replicas=2)
+    assert sum(f.stat().st_size for f in repo.rglob("*.yaml")) > read_ahead.MIN_BYTES
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "netverify"), "matrix", str(repo), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    monkeypatch.setattr(read_ahead.ReadAhead, "start", classmethod(lambda cls, files, min_bytes=None: None))
+    matrix = analyze(str(repo))
+    assert run.stdout == MATRIX_FORMATS["json"](MatrixView(matrix, False, False))

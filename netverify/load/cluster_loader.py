@@ -245,16 +245,19 @@ def add_implicit_namespaces(builder: ClusterBuilder) -> None:
             )
 
 
-def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None, stages=None) -> Cluster:
+def load_cluster(sources: Iterable[Any], stdin: TextIO | None = None, stages=None, read_ahead=None) -> Cluster:
     """Read every source and build one model; problems are in `cluster.diagnostics`, never raised.
 
     `stages`: a `report.progress.StageBars` (or None) for the progress of reading and building.
+    `read_ahead`: a `load.read_ahead.ReadAhead` already parsing the files (see `read_sources`).
     """
     if isinstance(sources, (str, dict)):
         sources = [sources]
     reading = stages.stage("reading manifests") if stages is not None else None
     files: list[str] = []
-    documents, diagnostics = read_sources(list(sources), stdin=stdin, progress=reading, order=files)
+    documents, diagnostics = read_sources(
+        list(sources), stdin=stdin, progress=reading, order=files, read_ahead=read_ahead
+    )
     return build_cluster(documents, diagnostics, files, stages)
 
 

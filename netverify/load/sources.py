@@ -19,6 +19,7 @@ import yaml
 
 from netverify.load.documents import Document, SourceMap
 from netverify.load.formats import is_cloudformation_template
+from netverify.load.read_ahead import ReadAhead
 from netverify.load.yamltree import DocumentError, StreamBuilder
 from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.source import SourceRef
@@ -40,11 +41,14 @@ def read_sources(
     stdin: TextIO | None = None,
     progress: Progress | None = None,
     order: list[str] | None = None,
+    read_ahead: ReadAhead | None = None,
 ) -> tuple[list[Document], list[Diagnostic]]:
     """Read every source in order; a file reached twice (given twice, or via a directory) is read once.
 
     `progress(done, total)` is told after each file of a path (a directory's files are listed first).
     `order`, when given, receives the name of every file in the order it was read (to report in that order).
+    `read_ahead`: a helper already parsing these paths' files (`list_files`), started by the caller before
+    its imports; without one, a helper is started here when there is enough to parse.
     """
     if order is None:
         order = []
@@ -67,7 +71,7 @@ def read_sources(
             order.append("<stdin>")
             _extend(_read_stdin(sys.stdin if stdin is None else stdin), docs, diags)
         elif isinstance(source, (str, os.PathLike)):
-            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags, progress, order)
+            _read_path(os.fsdecode(os.fspath(source)), seen, docs, diags, progress, order, read_ahead)
         else:
             diags.append(
                 _error(
@@ -113,9 +117,7 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
         where = SourceRef(name, mark.line + 1, mark.column + 1) if mark else SourceRef(name, 0)
         diags.append(_error(f"invalid YAML: {_syntax_problem(exc)} (expected valid YAML syntax)", where))
     except yaml.reader.ReaderError as exc:
-        diags.append(
-            _error(f"invalid YAML: {exc.reason} (expected valid YAML syntax)", _offset_ref(text, exc, name))
-        )
+        diags.append(_error(f"invalid YAML: {exc.reason} (expected valid YAML syntax)", _offset_ref(text, exc, name)))
     except yaml.YAMLError as exc:
         diags.append(_error(f"invalid YAML: {exc} (expected valid YAML syntax)", SourceRef(name, 0)))
     finally:
@@ -170,9 +172,7 @@ def _looks_like_yaml(text: str) -> bool:
     return "\n" in text or text.lstrip().startswith(_YAML_TEXT_STARTS)
 
 
-def _extend(
-    result: tuple[list[Document], list[Diagnostic]], docs: list[Document], diags: list[Diagnostic]
-) -> None:
+def _extend(result: tuple[list[Document], list[Diagnostic]], docs: list[Document], diags: list[Diagnostic]) -> None:
     docs.extend(result[0])
     diags.extend(result[1])
 
@@ -261,8 +261,12 @@ def _read_stdin(stream: TextIO) -> tuple[list[Document], list[Diagnostic]]:
     try:
         text = stream.read(MAX_FILE_BYTES + 1)
     except UnicodeDecodeError as exc:
-        return [], [_error(_NOT_TEXT_BECAUSE.format(what=f"cannot decode as {stream.encoding or 'text'}: {exc.reason}"),
-                           SourceRef(name, 0))]
+        return [], [
+            _error(
+                _NOT_TEXT_BECAUSE.format(what=f"cannot decode as {stream.encoding or 'text'}: {exc.reason}"),
+                SourceRef(name, 0),
+            )
+        ]
     except OSError as exc:
         return [], [_error(f"{name}: cannot read: {exc.strerror or exc}")]
     if len(text) > MAX_FILE_BYTES:
@@ -277,6 +281,7 @@ def _read_path(
     diags: list[Diagnostic],
     progress: Progress | None = None,
     order: list[str] | None = None,
+    read_ahead: ReadAhead | None = None,
 ) -> None:
     if os.path.isdir(path):
         files = list(_walk(path, diags))
@@ -293,21 +298,13 @@ def _read_path(
             todo.append((fs_path, display))
             if order is not None:
                 order.append(display)
-    helper = _start_helper(todo)
-    mine = todo[: len(todo) - len(helper[1])] if helper else todo
-    for done, (fs_path, display) in enumerate(mine, 1):
-        _extend(read_file(fs_path, display), docs, diags)
+    helper = read_ahead if read_ahead is not None else ReadAhead.start(todo)
+    results = helper.collect() if helper is not None else {}
+    for done, entry in enumerate(todo, 1):
+        result = results.get(entry)
+        _extend(result if result is not None else read_file(*entry), docs, diags)
         if progress is not None:
             progress(done, len(todo))
-    if helper:
-        for result in _helper_results(*helper):
-            _extend(result, docs, diags)
-        if progress is not None:
-            progress(len(todo), len(todo))
-
-
-#: Below this many bytes of manifests a second process costs more (start, sending documents back) than it saves.
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 
 def read_file(fs_path: str, display: str) -> tuple[list[Document], list[Diagnostic]]:
@@ -319,54 +316,21 @@ def read_file(fs_path: str, display: str) -> tuple[list[Document], list[Diagnost
     return read_text(text, display)
 
 
-def read_files(files: list[tuple[str, str]]) -> list[tuple[list[Document], list[Diagnostic]]]:
-    """What the helper process runs: the second half of a large directory."""
-    return [read_file(fs_path, display) for fs_path, display in files]
-
-
-def _start_helper(files: list[tuple[str, str]]):
-    """On a multi-core Linux machine with many megabytes to parse, hand the second half of the files to one
-    forked process while this one parses the first half (YAML parsing is the slowest stage at 100,000 pods).
-
-    Returns (executor, its files, future) or None to parse everything here. Same documents, diagnostics and
-    order either way: results are appended file by file in the original order.
-    """
-    if len(files) < 4 or (os.cpu_count() or 1) < 2 or sys.platform != "linux":
-        return None
-    try:
-        total = sum(os.path.getsize(fs_path) for fs_path, _ in files)
-    except OSError:
-        return None
-    if total < PARALLEL_MIN_BYTES:
-        return None
-    import concurrent.futures
-    import multiprocessing
-
-    # split by bytes, so both processes finish together
-    half, running, split = total / 2, 0, len(files)
-    for index, (fs_path, _) in enumerate(files):
-        running += os.path.getsize(fs_path)
-        if running >= half:
-            split = index + 1
-            break
-    theirs = files[split:]
-    if not theirs:
-        return None
-    try:
-        executor = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-        return executor, theirs, executor.submit(read_files, theirs)
-    except (OSError, ValueError):
-        return None
-
-
-def _helper_results(executor, files: list[tuple[str, str]], future) -> list[tuple[list[Document], list[Diagnostic]]]:
-    """The helper's results; should it fail (killed, out of memory), the files are parsed here instead."""
-    try:
-        return future.result()
-    except Exception:  # noqa: BLE001 - any failure of the helper only costs time
-        return read_files(files)
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+def list_files(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """The manifest files `read_sources` would read for these paths, as (path to open, name to show): what a
+    read-ahead helper can start on before the reading itself (which reports any problem of the listing)."""
+    found: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for path in paths:
+        if path == "-" or _looks_like_yaml(path):
+            continue
+        files = list(_walk(path, [])) if os.path.isdir(path) else [(path, path)] if os.path.isfile(path) else []
+        for fs_path, display in files:
+            real = os.path.realpath(fs_path)
+            if real not in seen:
+                seen.add(real)
+                found.append((fs_path, display))
+    return found
 
 
 def _read_file(fs_path: str, display: str, diags: list[Diagnostic]) -> str | None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from netverify.load.builder import ClusterBuilder
-from netverify.load.documents import Document
+if TYPE_CHECKING:  # the model is heavy to import, and reading a file only needs the predicates
+    from netverify.load.builder import ClusterBuilder
+    from netverify.load.documents import Document
 
-FormatLoader = Callable[[Document, ClusterBuilder], None]
+FormatLoader = Callable[["Document", "ClusterBuilder"], None]
 
 _CLOUDFORMATION_TYPE_PREFIXES = ("AWS::", "Custom::", "Alexa::")
 
