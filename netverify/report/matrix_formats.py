@@ -29,10 +29,19 @@ def render_json(view: MatrixView) -> str:
     from netverify.engine.external_paths import load_balancer_endpoints
 
     m = view.matrix
+    described: dict[bytes, object] = {}  # a cluster has few distinct connection sets: describe each once
+
+    def describe(conn) -> object:
+        key = conn.words.tobytes()
+        found = described.get(key)
+        if found is None:
+            found = described[key] = conn.to_json()
+        return found
+
     data = {
         "endpoints": [e.to_json() for e in m.endpoints(view.per_pod)] + load_balancer_endpoints(m),
         "connections": [
-            {"src": src.id, "dst": dst.id, "conn": conn.to_json()} for src, dst, conn in view.connections()
+            {"src": src.id, "dst": dst.id, "conn": describe(conn)} for src, dst, conn in view.connections()
         ],
     }
     return jsonfmt.dumps(data) + "\n"
