@@ -7,6 +7,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netverify.engine.connset import ConnSet
 from netverify.engine.matrix import ConnectivityMatrix
 from netverify.report import jsonfmt
 
@@ -32,6 +33,8 @@ def render_json(view: MatrixView) -> str:
     described: dict[bytes, object] = {}  # a cluster has few distinct connection sets: describe each once
 
     def describe(conn) -> object:
+        if not isinstance(conn, ConnSet):  # a load balancer's listener ports
+            return conn.to_json()
         key = conn.words.tobytes()
         found = described.get(key)
         if found is None:
