@@ -259,7 +259,3 @@ def controller_settings(args: list[str], source: SourceRef | None) -> Controller
     settings.disable_group_name_annotation = _BOOL.get(flag.lower(), False) if flag is not None else False
     return settings
 
-
-def is_controller_image(image: object) -> bool:
-    return isinstance(image, str) and "aws-load-balancer-controller" in image
-

@@ -179,11 +179,16 @@ def load_workload(doc: Document, builder: ClusterBuilder) -> None:
 
 
 def _note_alb_controller(spec: PodSpec, doc: Document, builder: ClusterBuilder) -> None:
-    """The AWS Load Balancer Controller's Deployment carries the flags that decide ALB defaults."""
-    from netverify.load.kinds.ingress import controller_settings, is_controller_image
-
+    """The AWS Load Balancer Controller's Deployment carries the flags that decide ALB defaults (the Ingress
+    loader, and its schemas, are imported only for that Deployment)."""
     for container in spec.containers:
         if is_controller_image(container.image) and container.args:
+            from netverify.load.kinds.ingress import controller_settings
+
             settings = controller_settings([str(a) for a in container.args], doc.source())
             if settings is not None:
                 builder.cluster.alb_controller = settings
+
+
+def is_controller_image(image: object) -> bool:
+    return isinstance(image, str) and "aws-load-balancer-controller" in image
