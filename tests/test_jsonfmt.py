@@ -63,3 +63,25 @@ def test_readable_json_lays_out_repeated_subtrees_per_level():
     assert jsonfmt.dumps(document) == reference_dumps(document)
     big = {"items": [dict(violation, src=f"ns/{i}") for i in range(200)]}
     assert jsonfmt.dumps(big) == reference_dumps(big)
+
+
+def pre_encoded(value):
+    """The same document with every mapping carrying its one-line text, as a report assembles them."""
+    if isinstance(value, dict):
+        inner = {k: pre_encoded(v) for k, v in value.items()}
+        return jsonfmt.Encoded(inner, jsonfmt.dumps_compact(value))
+    if isinstance(value, list):
+        return [pre_encoded(v) for v in value]
+    return value
+
+
+@settings(max_examples=200)
+@given(documents)
+def test_pre_encoded_mappings_print_like_plain_ones(document):
+    assert jsonfmt.dumps(pre_encoded(document)) == reference_dumps(document)
+
+
+def test_pre_encoded_entries_too_long_for_a_line_are_broken():
+    entry = {"src": "a" * 60, "dst": "b" * 60, "conn": {"TCP": [[80, 80]]}}
+    document = {"connections": [pre_encoded(entry), pre_encoded({"src": "x", "dst": "y", "conn": "all"})]}
+    assert jsonfmt.dumps(document) == reference_dumps({"connections": [entry, {"src": "x", "dst": "y", "conn": "all"}]})

@@ -46,8 +46,25 @@ def family_max(family: int) -> int:
 def parse_cidr(text: str) -> IPRange:
     """Parse a CIDR; raises ValueError with a message fit for a user.
 
-    Host bits are tolerated (the API server accepts `10.0.0.1/8` in ipBlock) and masked off.
+    Host bits are tolerated (the API server accepts `10.0.0.1/8` in ipBlock) and masked off. A policy
+    repository writes the same few CIDRs thousands of times, so parsed ones are remembered.
     """
+    if type(text) is str:
+        try:
+            return _parsed_cidrs[text]
+        except KeyError:
+            pass
+    found = _parse_cidr(text)
+    if len(_parsed_cidrs) < _REMEMBERED_CIDRS:
+        _parsed_cidrs[text] = found
+    return found
+
+
+_REMEMBERED_CIDRS = 100_000
+_parsed_cidrs: dict[str, IPRange] = {}
+
+
+def _parse_cidr(text: str) -> IPRange:
     if not isinstance(text, str) or "/" not in text:
         raise ValueError(f"invalid CIDR {text!r}: expected an address and prefix length such as 10.0.0.0/16")
     try:

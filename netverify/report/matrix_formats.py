@@ -30,22 +30,36 @@ def render_json(view: MatrixView) -> str:
     from netverify.engine.external_paths import load_balancer_endpoints
 
     m = view.matrix
-    described: dict[bytes, object] = {}  # a cluster has few distinct connection sets: describe each once
+    # thousands of entries share few endpoints and few connection sets: each is encoded once, and every
+    # entry's one-line text is assembled from those pieces
+    described: dict[bytes, tuple[object, str]] = {}
+    names: dict[str, str] = {}
 
-    def describe(conn) -> object:
+    def describe(conn) -> tuple[object, str]:
         if not isinstance(conn, ConnSet):  # a load balancer's listener ports
-            return conn.to_json()
+            data = conn.to_json()
+            return data, jsonfmt.dumps_compact(data)
         key = conn.words.tobytes()
         found = described.get(key)
         if found is None:
-            found = described[key] = conn.to_json()
+            data = conn.to_json()
+            found = described[key] = (data, jsonfmt.dumps_compact(data))
         return found
 
+    def name(ident: str) -> str:
+        found = names.get(ident)
+        if found is None:
+            found = names[ident] = jsonfmt.dumps_compact(ident)
+        return found
+
+    connections = []
+    for src, dst, conn in view.connections():
+        data, text = describe(conn)
+        line = f'{{"src": {name(src.id)}, "dst": {name(dst.id)}, "conn": {text}}}'
+        connections.append(jsonfmt.Encoded({"src": src.id, "dst": dst.id, "conn": data}, line))
     data = {
         "endpoints": [e.to_json() for e in m.endpoints(view.per_pod)] + load_balancer_endpoints(m),
-        "connections": [
-            {"src": src.id, "dst": dst.id, "conn": describe(conn)} for src, dst, conn in view.connections()
-        ],
+        "connections": connections,
     }
     return jsonfmt.dumps(data) + "\n"
 
