@@ -20,6 +20,7 @@ from netverify.compile.compiled import CompiledCluster
 from netverify.compile.tables import FINAL_ALLOW, TIER_DENY, DirectionTables
 
 ALLOW, DENY, PASS, LOG = 0, 1, 2, 3  # compile.tables.ACTION_CODES
+_ONE = np.uint64(1)
 
 
 def run_ends(tables: DirectionTables, n_classes: int) -> list[np.ndarray]:
@@ -44,20 +45,20 @@ def named_masks(
 ) -> np.ndarray:
     """One service mask per class: `base` plus the named ports the rule accepts as that class resolves them
     (through `name_filter`), minus those it excludes, applied in the rule's order like the kernel."""
-    masks = np.tile(base, (len(classes), 1))
-    rows = np.arange(len(classes))
+    masks = np.empty((len(classes), len(base)), dtype=base.dtype)
+    masks[:] = base
     for symbol in symbols.tolist():
         atoms = symbol_atom[symbol if symbol >= 0 else -1 - symbol, classes]
-        resolved = atoms >= 0
-        if not resolved.any():
+        rows = np.flatnonzero(atoms >= 0)
+        if not len(rows):
             continue
-        atoms = atoms[resolved]
+        atoms = atoms[rows]
         word = atoms // 64
-        bit = np.left_shift(np.uint64(1), (atoms % 64).astype(np.uint64))
+        bit = _ONE << (atoms % 64).astype(np.uint64)
         if symbol >= 0:
-            masks[rows[resolved], word] |= bit & name_filter[word]
+            masks[rows, word] |= bit & name_filter[word]
         else:
-            masks[rows[resolved], word] &= ~bit
+            masks[rows, word] &= ~bit
     return masks
 
 
@@ -105,7 +106,7 @@ def _apply_rules(
         constraint = tables.rule_target[r]
         if constraint >= 0:
             bits = tables.target_bits[constraint]
-            inside = (bits[chosen // 64] >> (chosen % 64).astype(np.uint64)) & np.uint64(1)
+            inside = (bits[chosen // 64] >> (chosen % 64).astype(np.uint64)) & _ONE
             chosen = chosen[inside.astype(bool)]
         peers = tables.rule_peer[tables.rule_peer_ptr[r] : tables.rule_peer_ptr[r + 1]]
         if not len(chosen) or not len(peers):
@@ -122,7 +123,7 @@ def _apply_rules(
             mask = mask[None, :, :]
         else:
             mask = base[None, None, :]
-        block = np.ix_(chosen, peers)
+        block = (chosen[:, None], peers[None, :])  # what np.ix_ builds, without its checks (per rule)
         open_bits = undecided[block]
         matched = open_bits & mask
         if action == ALLOW:

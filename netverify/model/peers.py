@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from netverify.model.addresses import IPRange
+from netverify.model.hash_once import hash_once, hash_slot
 from netverify.model.selectors import MatchAll, Selector
 
 
@@ -48,6 +49,7 @@ class AnyPeer(PeerMatch):
     """Every endpoint and every address, inside the cluster or not."""
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class EndpointPeer(PeerMatch):
     """Known endpoints chosen by labels.
@@ -67,6 +69,7 @@ class EndpointPeer(PeerMatch):
     service_account_selector: Selector | None = None
     sets: SetScope = SetScope.NONE
     endpoints: EndpointScope = EndpointScope.PODS
+    _hash: int | None = hash_slot()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,34 +91,44 @@ class PodIPMatching(Enum):
     BY_PROFILE = "profile"  # Kubernetes ipBlock: the --cni profile decides
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class NetPeer(PeerMatch):
     """Addresses inside `ranges` (already minus any `except`)."""
 
     ranges: tuple[IPRange, ...]
     pod_ips: PodIPMatching = PodIPMatching.BY_PROFILE
+    _hash: int | None = hash_slot()
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class NodePeer(PeerMatch):
     """The addresses of the Nodes whose labels match (AdminNetworkPolicy `nodes`)."""
 
     selector: Selector
+    _hash: int | None = hash_slot()
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class PeerUnion(PeerMatch):
     terms: tuple[PeerMatch, ...]
+    _hash: int | None = hash_slot()
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class PeerIntersection(PeerMatch):
     terms: tuple[PeerMatch, ...]
+    _hash: int | None = hash_slot()
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class PeerComplement(PeerMatch):
     term: PeerMatch
+    _hash: int | None = hash_slot()
 
 
 NO_PEER = PeerUnion(())

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from netverify.model.hash_once import hash_once, hash_slot
+
 
 class Selector:
     """Base of the selector expression tree; `matches` is the slow, obviously-correct definition."""
@@ -64,12 +66,14 @@ class Equals(Selector):
         return f"{self.key} == '{self.value}'"
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class InSet(Selector):
     """`key in {..}`: the label must be present with one of the values."""
 
     key: str
     values: frozenset[str]
+    _hash: int | None = hash_slot()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         value = labels.get(self.key)
@@ -103,9 +107,11 @@ class StringTest(Selector):
         return f"{self.key} {self.op} '{self.value}'"
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class Not(Selector):
     operand: Selector
+    _hash: int | None = hash_slot()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return not self.operand.matches(labels)
@@ -114,9 +120,11 @@ class Not(Selector):
         return f"!({self.operand})"
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class And(Selector):
     operands: tuple[Selector, ...]
+    _hash: int | None = hash_slot()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return all(op.matches(labels) for op in self.operands)
@@ -125,9 +133,11 @@ class And(Selector):
         return " && ".join(f"({op})" for op in self.operands) if self.operands else "all()"
 
 
+@hash_once
 @dataclass(frozen=True, slots=True)
 class Or(Selector):
     operands: tuple[Selector, ...]
+    _hash: int | None = hash_slot()
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return any(op.matches(labels) for op in self.operands)
