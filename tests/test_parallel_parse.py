@@ -196,3 +196,32 @@ def test_cli_output_is_the_same_with_the_read_ahead(tmp_path, monkeypatch):
     monkeypatch.setattr(read_ahead.ReadAhead, "start", classmethod(lambda cls, files, min_bytes=None: None))
     matrix = analyze(str(repo))
     assert run.stdout == MATRIX_FORMATS["json"](MatrixView(matrix, False, False))
+
+
+def test_preload_imports_the_loaders_of_the_kinds_the_files_hold(tmp_path):
+    """The guess made while the helper parses: Calico's loader for Calico policies, not for Kubernetes ones."""
+    k8s = tmp_path / "k8s.yaml"
+    k8s.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a, namespace: x}\n"
+        "spec: {podSelector: {}}\n---\n{\"apiVersion\": \"apps/v1\", \"kind\": \"Deployment\"}\n"
+    )
+    calico = tmp_path / "calico.yaml"
+    calico.write_text("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: deny}\n")
+    script = (
+        "import sys\n"
+        "from netverify.preload import preload\n"
+        "preload('check', [(p, p) for p in sys.argv[1:]])\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('netverify.load.kinds.'))))\n"
+        "print('netverify.verify.isolation' in sys.modules, 'netverify.pipeline' in sys.modules)\n"
+    )
+
+    def loaded(*paths: Path) -> list[str]:
+        run = subprocess.run([sys.executable, "-c", script, *map(str, paths)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.split("\n")
+
+    kinds, command = loaded(k8s)[:2]
+    assert {"netverify.load.kinds.networkpolicy", "netverify.load.kinds.workloads"} <= set(kinds.split())
+    assert "netverify.load.kinds.calico" not in kinds
+    assert command == "True True"
+    assert "netverify.load.kinds.calico" in loaded(k8s, calico)[0].split()
