@@ -76,6 +76,21 @@ def parallel(monkeypatch) -> list[bool]:
     return started
 
 
+def parsed_here(monkeypatch, in_the_helper) -> list[str]:
+    """Run `in_the_helper()` before each file the helper parses; returns the files this process parsed."""
+    parent, real, here = os.getpid(), sources.read_file, []
+
+    def read_file(fs_path, display):
+        if os.getpid() != parent:
+            in_the_helper()
+        else:
+            here.append(display)
+        return real(fs_path, display)
+
+    monkeypatch.setattr(sources, "read_file", read_file)
+    return here
+
+
 def alone_here(monkeypatch) -> None:
     """Two cores, and only the threads a test starts count: earlier tests (dask, numba) leave idle threads
     behind in this process, which would keep the helper from starting."""
@@ -97,18 +112,12 @@ def test_parallel_parse_gives_the_same_documents_diagnostics_and_order(tmp_path,
 def test_parallel_parse_falls_back_to_this_process_when_the_helper_fails(tmp_path, monkeypatch):
     repo = write_repo(tmp_path)
     serial = serial_snapshot(repo, monkeypatch)
-    parent = os.getpid()
-    real = sources.read_file
-    here = []
 
-    def dies_in_the_helper(fs_path, display):
-        if os.getpid() != parent:
-            raise RuntimeError("helper died")
-        here.append(display)
-        return real(fs_path, display)
+    def dies() -> None:
+        raise RuntimeError("helper died")
 
     started = parallel(monkeypatch)
-    monkeypatch.setattr(sources, "read_file", dies_in_the_helper)
+    here = parsed_here(monkeypatch, in_the_helper=dies)
     assert snapshot(repo) == serial
     assert started and all(started)
     assert len(here) == 2 * 12  # every file, in each of the two reads, was parsed here
@@ -118,19 +127,8 @@ def test_this_process_parses_from_the_back_while_the_helper_is_slow(tmp_path, mo
     """The two sides meet wherever they are: with a slow helper this process parses most files itself."""
     repo = write_repo(tmp_path)
     serial = serial_snapshot(repo, monkeypatch)
-    parent = os.getpid()
-    real = sources.read_file
-    here = []
-
-    def slow_in_the_helper(fs_path, display):
-        if os.getpid() != parent:
-            time.sleep(0.2)
-        else:
-            here.append(display)
-        return real(fs_path, display)
-
     started = parallel(monkeypatch)
-    monkeypatch.setattr(sources, "read_file", slow_in_the_helper)
+    here = parsed_here(monkeypatch, in_the_helper=lambda: time.sleep(0.2))
     documents, diagnostics = sources.read_sources([str(repo)])
     assert started == [True]
     assert ([(d.file, d.data, d.source_map.positions) for d in documents], [str(d) for d in diagnostics]) == (
