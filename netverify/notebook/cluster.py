@@ -103,16 +103,34 @@ class LoadedCluster:
     def _analyze(self, extra_services: tuple = ()) -> Reachability:
         """The one place a matrix is computed (per set of extra service cuts a contract asks for).
 
-        A what-if cluster (`base` set) is recomputed whole here; an incremental reanalysis from
-        `self.base.matrix().engine` swaps in at this single call.
+        A what-if cluster (`base` set) whose base already has this matrix is reanalysed from it when only
+        policies changed: only the classes the changed policies apply to are evaluated again, with the
+        same result as a full analysis (`pipeline.reanalyze_cluster`).
         """
         if extra_services not in self._analyses:
             from netverify.notebook.reachability import Reachability
             from netverify.pipeline import analyze_cluster
 
-            engine = analyze_cluster(self.model, self.cni, extra_services=extra_services, pod_cidrs=self.pod_cidrs)
+            base = self.base._analyses.get(extra_services) if self.base is not None else None
+            if base is not None:
+                engine = self._reanalyze(base.engine)
+            else:
+                engine = analyze_cluster(
+                    self.model, self.cni, extra_services=extra_services, pod_cidrs=self.pod_cidrs
+                )
             self._analyses[extra_services] = Reachability(engine)
         return self._analyses[extra_services]
+
+    def _reanalyze(self, previous):
+        """This cluster's matrix from its base's: the policies that differ are the change (the rest of the
+        model is compared inside `reanalyze_cluster`, which analyses afresh when anything else differs)."""
+        from collections import Counter
+
+        from netverify.pipeline import PolicyChange, reanalyze_cluster
+
+        before, after = Counter(previous.compiled.cluster.policies), Counter(self.model.policies)
+        change = PolicyChange(added=tuple((after - before).elements()), removed=tuple((before - after).elements()))
+        return reanalyze_cluster(previous, self.model, change, keep_previous=True)
 
     def matrix(self) -> Reachability:
         return self._analyze()
