@@ -76,8 +76,9 @@ def parallel(monkeypatch) -> list[bool]:
     return started
 
 
-def parsed_here(monkeypatch, in_the_helper) -> list[str]:
-    """Run `in_the_helper()` before each file the helper parses; returns the files this process parsed."""
+def parsed_here(monkeypatch, in_the_helper, pause_here: float = 0.0) -> list[str]:
+    """Run `in_the_helper()` before each file the helper parses (and pause that long before each file this
+    process parses); returns the files this process parsed."""
     parent, real, here = os.getpid(), sources.read_file, []
 
     def read_file(fs_path, display):
@@ -85,6 +86,7 @@ def parsed_here(monkeypatch, in_the_helper) -> list[str]:
             in_the_helper()
         else:
             here.append(display)
+            time.sleep(pause_here)
         return real(fs_path, display)
 
     monkeypatch.setattr(sources, "read_file", read_file)
@@ -223,3 +225,21 @@ def test_preload_imports_the_loaders_of_the_kinds_the_files_hold(tmp_path):
     assert "netverify.load.kinds.calico" not in kinds
     assert command == "True True"
     assert "netverify.load.kinds.calico" in loaded(k8s, calico)[0].split()
+
+
+def test_what_a_failing_helper_parsed_before_failing_is_used(tmp_path, monkeypatch):
+    repo = write_repo(tmp_path)
+    serial = serial_snapshot(repo, monkeypatch)
+    calls = []
+
+    def fails_on_the_third_file() -> None:
+        calls.append(1)  # counts in the helper's own memory
+        if len(calls) == 3:
+            raise RuntimeError("helper died")
+
+    parallel(monkeypatch)
+    here = parsed_here(monkeypatch, in_the_helper=fails_on_the_third_file, pause_here=0.1)
+    documents, diagnostics = sources.read_sources([str(repo)])
+    assert [(d.file, d.data, d.source_map.positions, d.base) for d in documents] == serial[0]
+    assert [str(d) for d in diagnostics] == serial[1]
+    assert len(here) == 12 - 2  # the helper's first two files came from the helper, the third failed there

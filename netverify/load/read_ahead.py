@@ -137,8 +137,10 @@ def _help(files: list[tuple[str, str]], board: mmap.mmap, results: IO[bytes]) ->
                 break
             _COUNTER.pack_into(board, _HELPER_NEXT, index + 1)
             pickle.dump((index, read_file(*files[index])), results, protocol=pickle.HIGHEST_PROTOCOL)
-        results.flush()
     except BaseException:  # noqa: BLE001 - whatever happens here, the parent parses what is missing
         code = 1
     finally:
-        os._exit(code)
+        try:  # what was parsed before a failure is still delivered
+            results.flush()
+        finally:
+            os._exit(code)
