@@ -44,7 +44,9 @@ def explain_allowed(matrix: ConnectivityMatrix, src: Endpoint, dst: Endpoint, co
                 _record_rule(matrix, found, direction, decision, peer)
                 assert decision.policy_index is not None
                 ignored.add(decision.policy_index)
-                again = trace_direction(compiled, trace.direction, target, peer, int(atom), frozenset(ignored))
+                again = trace_direction(
+                    compiled, trace.direction, target, peer, int(atom), frozenset(ignored), details=False
+                )
                 decision = again.deciding if again.allowed else None
     return list(found.values())
 

@@ -107,11 +107,14 @@ def trace_direction(
     peer: int,
     atom: int,
     ignore: frozenset[int] = frozenset(),
+    details: bool = True,
 ) -> DirectionTrace:
     """Decisions for `target` (a class) in `direction` about `peer` (class or n_classes + IP atom).
 
     `ignore`: indexes of this direction's policies whose rules are skipped while their selection still
     counts, i.e. the verdict without what those policies allow or deny (suppression asks this).
+    `details=False` leaves the tier defaults' descriptions empty, for callers that only want the verdict and
+    the deciding rule (explaining each of many violations).
     """
     tables = compiled.tables(direction)
     is_ingress = direction is Direction.INGRESS
@@ -146,16 +149,14 @@ def trace_direction(
         if tables.tier_default[tier_index] == TIER_PASS:
             trace.decisions.append(Decision("tier-default", Action.PASS, tier, detail="no rule decided; tier passes"))
             continue
-        trace.decisions.append(
-            Decision(
-                "tier-default",
-                Action.DENY,
-                tier,
-                detail="no rule allowed it; the endpoint is selected by "
-                + ", ".join(f"{p.kind} {p.name} at {p.source}" for p in selecting[:3])
-                + (f" and {len(selecting) - 3} more" if len(selecting) > 3 else ""),
-            )
+        detail = (
+            "no rule allowed it; the endpoint is selected by "
+            + ", ".join(f"{p.kind} {p.name} at {p.source}" for p in selecting[:3])
+            + (f" and {len(selecting) - 3} more" if len(selecting) > 3 else "")
+            if details
+            else ""
         )
+        trace.decisions.append(Decision("tier-default", Action.DENY, tier, detail=detail))
         trace.allowed = False
         return trace
     if tables.target_default[target] == FINAL_DENY:
