@@ -15,7 +15,6 @@ import copy
 import io
 import json
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from time_limits import time_bound
 
 from netverify.cli import main
 
@@ -385,24 +385,6 @@ def mutated_text(draw: st.DrawFn) -> tuple[str, str]:
             lines[index] = " " * draw(st.integers(1, 3)) + lines[index]
             text = "".join(lines)
     return name, text
-
-
-class CaseTimeout(BaseException):
-    """Raised by the alarm; a BaseException, so the CLI's catch-all cannot turn a hang into exit 2."""
-
-
-@contextlib.contextmanager
-def time_bound(seconds: float) -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise CaseTimeout(f"a case ran longer than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 ERROR_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>[1-9]\d*)(:\d+)?: \S")

@@ -7,33 +7,18 @@ import contextlib
 import io
 import json
 import os
-import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from time_limits import time_bound
 
 from netverify.cli import main
 from netverify.load import sources, yamltree
 
 VALID = "apiVersion: v1\nkind: Pod\nmetadata: {name: ok, namespace: x}\nspec: {containers: [{name: c}]}\n"
 SECONDS = 20
-
-
-@contextlib.contextmanager
-def time_bound(seconds: float) -> Iterator[None]:
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"netverify ran longer than {seconds} s on hostile input")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def run_on(directory: Path) -> tuple[int, list[str], float]:
