@@ -10,10 +10,11 @@ from hypothesis import strategies as st
 from test_engine_vs_reference import KEYS, VALUES
 from test_engine_vs_reference import clusters as kubernetes_clusters
 
+from netverify.engine.connset import ConnSet
 from netverify.load.cluster_loader import load_cluster
 from netverify.pipeline import analyze_cluster
 from netverify.verify.contract_loader import load_contract
-from netverify.verify.flow_judge import FlowJudge, cross_tenant_blocks, cross_tenant_flows
+from netverify.verify.flow_judge import FlowJudge, cross_tenant_blocks
 from netverify.verify.isolation import contract_services
 
 NAMESPACES = ["ns0", "ns1", "ns2", "kube-system"]
@@ -76,12 +77,14 @@ def contracts(draw) -> dict:
 def per_flow(matrix, contract) -> tuple[list, list]:
     judge = FlowJudge(matrix, contract)
     failing, declared = [], []
-    for src, dst, conn in cross_tenant_flows(matrix, judge.tenant):
-        bad, excepted = judge.judge(src, dst, conn)
-        if bad is not None:
-            failing.append(bad.to_json())
-        if excepted is not None:
-            declared.append(excepted.to_json())
+    space = matrix.compiled.services
+    for block in cross_tenant_blocks(matrix, judge.tenant):
+        for i, k, words in zip(block.src.tolist(), block.dst.tolist(), block.conn, strict=True):
+            bad, excepted = judge.judge(block.pods[i], block.pods[k], ConnSet(words, space))
+            if bad is not None:
+                failing.append(bad.to_json())
+            if excepted is not None:
+                declared.append(excepted.to_json())
     return failing, declared
 
 

@@ -200,14 +200,3 @@ def cross_tenant_blocks(
         yield FlowBlock(pods, i + first, k, rows[i, k])
         if progress is not None:
             progress(min(first + ROW_BLOCK, len(pods)), len(pods))
-
-
-def cross_tenant_flows(
-    matrix: ConnectivityMatrix, tenant: Callable[[str], str], progress: Callable[[int, int], None] | None = None
-) -> Iterator[tuple[Endpoint, Endpoint, ConnSet]]:
-    """The flows of `cross_tenant_blocks` one by one."""
-    space = matrix.compiled.services
-    for block in cross_tenant_blocks(matrix, tenant, progress):
-        pods = block.pods
-        for i, k, words in zip(block.src.tolist(), block.dst.tolist(), block.conn, strict=True):
-            yield pods[i], pods[k], ConnSet(words, space)
