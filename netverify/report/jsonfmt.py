@@ -54,12 +54,7 @@ def dumps_compact(value: Any) -> str:
 
 
 def dumps(value: Any, indent: int = 2, level: int = 0) -> str:
-    kind = type(value)
-    if kind is str:
-        return encode_basestring_ascii(value)
-    if kind is not dict and kind is not list and kind is not Encoded:
-        return _encode(value)
-    return _Printer(indent).container(value, level)
+    return _Printer(indent).value(value, level)
 
 
 class _Printer:
