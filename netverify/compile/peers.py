@@ -284,15 +284,16 @@ class PeerSpace:
 
     def _matches_host_network(self, peer: NetPeer) -> bool:
         """Does this address match see hostNetwork pods (which use their node's address)?"""
-        if peer.pod_ips is PodIPMatching.ALWAYS:
-            return True
-        if peer.pod_ips is PodIPMatching.NEVER:
-            return False
-        return self.profile.ipblock_matches_host_network
+        return _pod_ip_matching(peer, self.profile.ipblock_matches_host_network)
 
     def _matches_pod_ips(self, peer: NetPeer) -> bool:
-        if peer.pod_ips is PodIPMatching.ALWAYS:
-            return True
-        if peer.pod_ips is PodIPMatching.NEVER:
-            return False
-        return self.profile.ipblock_matches_pod_ips
+        return _pod_ip_matching(peer, self.profile.ipblock_matches_pod_ips)
+
+
+def _pod_ip_matching(peer: NetPeer, by_profile: bool) -> bool:
+    """The peer's own rule for pod addresses, or the CNI profile's when the policy kind leaves it to the CNI."""
+    if peer.pod_ips is PodIPMatching.ALWAYS:
+        return True
+    if peer.pod_ips is PodIPMatching.NEVER:
+        return False
+    return by_profile
