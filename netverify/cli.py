@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
 
 from netverify import __version__
 
@@ -209,20 +210,25 @@ def _stage_bars(args: argparse.Namespace):
     return StageBars(enabled=False if args.quiet else None)
 
 
-def _read_ahead(args: argparse.Namespace, command: str):
+@contextlib.contextmanager
+def _reading_ahead(args: argparse.Namespace, command: str) -> Iterator[Any]:
     """Start parsing the input files in a helper process, and meanwhile import what `command` will need
     (pydantic, numpy, the kinds' loaders: a third of a second at 800 workloads that parsing no longer waits
-    for). None where a helper would not pay."""
+    for). Yields the helper (None where it would not pay); a helper still running at the end is stopped."""
     from netverify.load.read_ahead import ReadAhead
     from netverify.load.sources import list_files
 
     files = list_files(args.paths)
     read_ahead = ReadAhead.start(files)
-    if read_ahead is not None:
-        from netverify.preload import preload
+    try:
+        if read_ahead is not None:
+            from netverify.preload import preload
 
-        preload(command, files)
-    return read_ahead
+            preload(command, files)
+        yield read_ahead
+    finally:
+        if read_ahead is not None:
+            read_ahead.cancel()
 
 
 def _analyze(args: argparse.Namespace, stages, extra_services=(), read_ahead=None):
@@ -267,12 +273,8 @@ def _analyze(args: argparse.Namespace, stages, extra_services=(), read_ahead=Non
 
 
 def run_matrix(args: argparse.Namespace) -> int:
-    read_ahead = _read_ahead(args, "matrix")
-    try:
+    with _reading_ahead(args, "matrix") as read_ahead:
         analyzed = _analyze(args, _stage_bars(args), read_ahead=read_ahead)
-    finally:
-        if read_ahead is not None:
-            read_ahead.cancel()
     if analyzed is None:
         return EXIT_INPUT
     matrix, errors = analyzed
@@ -283,12 +285,8 @@ def run_matrix(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    read_ahead = _read_ahead(args, "check")
-    try:
+    with _reading_ahead(args, "check") as read_ahead:
         return _check(args, read_ahead)
-    finally:
-        if read_ahead is not None:
-            read_ahead.cancel()
 
 
 def _check(args: argparse.Namespace, read_ahead) -> int:
