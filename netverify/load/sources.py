@@ -283,21 +283,12 @@ def _read_path(
     order: list[str] | None = None,
     read_ahead: ReadAhead | None = None,
 ) -> None:
-    if os.path.isdir(path):
-        files = list(_walk(path, diags))
-    elif os.path.exists(path):
-        files = [(path, path)]
-    else:
+    todo = _unseen_files(path, seen, diags)
+    if todo is None:
         diags.append(_error(f"{path}: no such file or directory"))
         return
-    todo: list[tuple[str, str]] = []
-    for fs_path, display in files:
-        real = os.path.realpath(fs_path)
-        if real not in seen:
-            seen.add(real)
-            todo.append((fs_path, display))
-            if order is not None:
-                order.append(display)
+    if order is not None:
+        order.extend(display for _, display in todo)
     helper = read_ahead if read_ahead is not None else ReadAhead.start(todo)
     results = helper.collect() if helper is not None else {}
     for done, entry in enumerate(todo, 1):
@@ -324,13 +315,27 @@ def list_files(paths: Iterable[str]) -> list[tuple[str, str]]:
     for path in paths:
         if path == "-" or _looks_like_yaml(path):
             continue
-        files = list(_walk(path, [])) if os.path.isdir(path) else [(path, path)] if os.path.isfile(path) else []
-        for fs_path, display in files:
-            real = os.path.realpath(fs_path)
-            if real not in seen:
-                seen.add(real)
-                found.append((fs_path, display))
+        # only regular files: a helper must not drain a pipe (`<(helm template .)`) the reading needs
+        found += [entry for entry in _unseen_files(path, seen, []) or () if os.path.isfile(entry[0])]
     return found
+
+
+def _unseen_files(path: str, seen: set[str], diags: list[Diagnostic]) -> list[tuple[str, str]] | None:
+    """A directory's manifest files (`_walk`) or a file itself, leaving out what `seen` holds (by real path)
+    and adding the rest; None when the path does not exist."""
+    if os.path.isdir(path):
+        files: Iterable[tuple[str, str]] = _walk(path, diags)
+    elif os.path.exists(path):
+        files = [(path, path)]
+    else:
+        return None
+    unseen: list[tuple[str, str]] = []
+    for fs_path, display in files:
+        real = os.path.realpath(fs_path)
+        if real not in seen:
+            seen.add(real)
+            unseen.append((fs_path, display))
+    return unseen
 
 
 def _read_file(fs_path: str, display: str, diags: list[Diagnostic]) -> str | None:
