@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from netverify.load.block_yaml import read_block_documents
 from netverify.load.documents import Document, SourceMap
 from netverify.load.formats import is_cloudformation_template
 from netverify.load.read_ahead import ReadAhead
@@ -93,8 +94,10 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
     builder: StreamBuilder | None = None
     previous_end = -1
     try:
-        builder = StreamBuilder(text)
-        for built in builder.documents():
+        fast = read_block_documents(text)
+        if fast is None:
+            builder = StreamBuilder(text)
+        for built in fast if fast is not None else builder.documents():
             if isinstance(built, DocumentError):
                 diags.append(_error(built.message, SourceRef(name, built.line, built.column)))
                 continue

@@ -96,9 +96,7 @@ def _is_local(tag: str) -> bool:
     return tag.startswith("!") and tag != "!"
 
 
-def _tags_under(
-    tags: dict[Path, tuple[str, tuple[int, int]]], root: Path
-) -> list[tuple[Path, str, tuple[int, int]]]:
+def _tags_under(tags: dict[Path, tuple[str, tuple[int, int]]], root: Path) -> list[tuple[Path, str, tuple[int, int]]]:
     """The local tags inside the value at `root`, by path relative to it (what an alias of it carries)."""
     depth = len(root)
     return [(path[depth:], tag, pos) for path, (tag, pos) in tags.items() if path[:depth] == root]
@@ -116,6 +114,39 @@ def _mark(event: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
+class PlainScalars:
+    """Untagged plain scalars resolved exactly like SafeLoader (`80` -> 80, `on` -> True, `~` -> None),
+    each distinct text once: manifests repeat the same few values thousands of times."""
+
+    def __init__(self, loader: Any = None):
+        self._loader = Loader("") if loader is None else loader
+        self._cache: dict[str, Any] = {}
+        resolvers = self._loader.yaml_implicit_resolvers
+        self._resolver_starts = None if None in resolvers else frozenset(resolvers)
+
+    def __call__(self, value: str) -> Any:
+        starts = self._resolver_starts
+        if starts is not None and value[:1] not in starts:
+            return value
+        cache = self._cache
+        try:
+            return cache[value]
+        except KeyError:
+            pass
+        loader = self._loader
+        tag = loader.resolve(ScalarNode, value, (True, False))
+        result: Any = value
+        constructor = loader.yaml_constructors.get(tag)
+        if tag != _STR_TAG and constructor is not None:
+            try:
+                result = constructor(loader, ScalarNode(tag, value))
+            except (ValueError, OverflowError):  # e.g. `2021-02-30` matches the timestamp pattern only
+                result = value
+        if len(cache) < _CACHE_LIMIT:
+            cache[value] = result
+        return result
+
+
 class StreamBuilder:
     """Builds the documents of one stream, one at a time, so a late syntax error keeps earlier documents.
 
@@ -128,9 +159,7 @@ class StreamBuilder:
         self._loader = Loader(text)
         self._get_event = self._loader.get_event
         self._get_event()  # StreamStartEvent
-        self._cache: dict[str, Any] = {}
-        resolvers = self._loader.yaml_implicit_resolvers
-        self._resolver_starts = None if None in resolvers else frozenset(resolvers)
+        self._plain = PlainScalars(self._loader)
 
     def close(self) -> None:
         self._loader.dispose()
@@ -169,29 +198,6 @@ class StreamBuilder:
                     raise _too_deep(event)
             elif cls is MappingEndEvent or cls is SequenceEndEvent:
                 depth -= 1
-
-    def _plain(self, value: str) -> Any:
-        """Resolve an untagged plain scalar exactly like SafeLoader, remembering repeated texts."""
-        starts = self._resolver_starts
-        if starts is not None and value[:1] not in starts:
-            return value
-        cache = self._cache
-        try:
-            return cache[value]
-        except KeyError:
-            pass
-        loader = self._loader
-        tag = loader.resolve(ScalarNode, value, (True, False))
-        result: Any = value
-        constructor = loader.yaml_constructors.get(tag)
-        if tag != _STR_TAG and constructor is not None:
-            try:
-                result = constructor(loader, ScalarNode(tag, value))
-            except (ValueError, OverflowError):  # e.g. `2021-02-30` matches the timestamp pattern only
-                result = value
-        if len(cache) < _CACHE_LIMIT:
-            cache[value] = result
-        return result
 
     def _tagged(self, event: Any) -> Any:
         """An explicitly tagged scalar (`!!int "80"`): go through the standard constructor."""
@@ -300,9 +306,7 @@ class StreamBuilder:
             elif cls is AliasEvent:
                 found = anchors.get(event.anchor)
                 if found is None:
-                    raise DocumentError(
-                        f"invalid YAML: found undefined alias {event.anchor!r}", *_mark(event)
-                    )
+                    raise DocumentError(f"invalid YAML: found undefined alias {event.anchor!r}", *_mark(event))
                 value, size = found
                 carried = anchor_tags.get(event.anchor, _NO_TAGS)
                 count += size
@@ -383,9 +387,7 @@ def _add_merge(frame: _Frame, value: Any, pos: tuple[int, int]) -> None:
     elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
         sources = list(reversed(value))  # the first mapping listed wins, as in SafeLoader
     else:
-        raise DocumentError(
-            "invalid YAML: the value of a merge key `<<` must be a mapping or a list of mappings", *pos
-        )
+        raise DocumentError("invalid YAML: the value of a merge key `<<` must be a mapping or a list of mappings", *pos)
     if frame.merges is None:
         frame.merges = []
     frame.merges.extend(sources)
