@@ -384,13 +384,13 @@ def test_block_reader_agrees_on_every_bundled_manifest() -> None:
 
 def test_read_text_gives_the_same_documents_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
     """The reader plugs into read_text: documents, positions and diagnostics as with libyaml alone."""
-    sources = importlib.import_module("netverify.load.sources")  # `netverify.load` is also a function
+    block_yaml = importlib.import_module("netverify.load.block_yaml")  # `netverify.load` is also a function
 
     for path in _yaml_files():
         text = path.read_text(encoding="utf-8", errors="replace")
         fast_docs, fast_diags = read_text(text, str(path))
         with monkeypatch.context() as patch:
-            patch.setattr(sources, "read_block_documents", lambda _text: None)
+            patch.setattr(block_yaml, "read_block_documents", lambda _text: None)
             slow_docs, slow_diags = read_text(text, str(path))
         assert [(d.data, d.source_map, d.base, d.origin) for d in fast_docs] == [
             (d.data, d.source_map, d.base, d.origin) for d in slow_docs

@@ -13,17 +13,18 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-import yaml
-
-from netverify.load.block_yaml import read_block_documents
 from netverify.load.documents import Document, SourceMap
 from netverify.load.formats import is_cloudformation_template
 from netverify.load.read_ahead import ReadAhead
-from netverify.load.yamltree import DocumentError, StreamBuilder
 from netverify.model.diagnostics import Diagnostic, Severity
 from netverify.model.source import SourceRef
+
+if TYPE_CHECKING:
+    import yaml
+
+    from netverify.load.yamltree import StreamBuilder
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MANIFEST_EXTENSIONS = (".yaml", ".yml", ".json")
@@ -90,6 +91,13 @@ def read_text(text: str, name: str) -> tuple[list[Document], list[Diagnostic]]:
     if "\x00" in text:
         where = _text_ref(text, text.index("\x00"), name)
         return docs, [_error(_NOT_TEXT_BECAUSE.format(what="binary data (a NUL character)"), where)]
+    # PyYAML and the readers are imported here, not with this module: with a read-ahead helper parsing,
+    # the main process only lists files, and this keeps PyYAML's import off its critical path.
+    import yaml
+
+    from netverify.load.block_yaml import read_block_documents
+    from netverify.load.yamltree import DocumentError, StreamBuilder
+
     helm_lines, helm_origins = _helm_sources(text)
     builder: StreamBuilder | None = None
     previous_end = -1
