@@ -6,6 +6,7 @@ never raises past `InputError`. Adding a kind means adding a module and one line
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 
@@ -63,8 +64,10 @@ FINALIZERS: list[tuple[frozenset[str], str]] = [
 ]
 
 
+@functools.cache
 def resolve(entry: str) -> Callable:
-    """"module:function" -> the function, importing its module on first use."""
+    """"module:function" -> the function, importing its module on first use (looked up once per entry:
+    this runs for every document)."""
     module, _, function = entry.partition(":")
     return getattr(importlib.import_module(f"netverify.load.kinds.{module}"), function)
 
