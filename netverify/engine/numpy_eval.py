@@ -67,6 +67,8 @@ def evaluate_direction_numpy(compiled: CompiledCluster, tables: DirectionTables,
     n_classes, n_peers, words = compiled.n_classes, compiled.peers.size, compiled.services.words
     full = np.asarray(compiled.services.full, dtype=np.uint64)
     allowed = np.zeros((n_classes, n_peers, words), dtype=np.uint64)
+    if _allow_only(tables):
+        return _evaluate_allow_only(compiled, tables, is_ingress, allowed, full)
     undecided = np.empty_like(allowed)
     undecided[:] = full
     passed = np.zeros_like(allowed)
@@ -86,17 +88,39 @@ def evaluate_direction_numpy(compiled: CompiledCluster, tables: DirectionTables,
     return allowed
 
 
-def _apply_rules(
-    compiled: CompiledCluster,
-    tables: DirectionTables,
-    pol: int,
-    targets: np.ndarray,
-    is_ingress: bool,
-    allowed: np.ndarray,
-    undecided: np.ndarray,
-    passed: np.ndarray,
-) -> None:
-    """One policy's rules, in order, for all its targets at once."""
+def _allow_only(tables: DirectionTables) -> bool:
+    """Only Allow (and Log) rules, all in one tier: plain Kubernetes NetworkPolicies, the common case.
+
+    Then the order of rules cannot matter: what a target allows is the union of its rules' matches, and
+    whatever no rule allows is decided once, at the end of the target's only run of policies."""
+    actions = tables.rule_action
+    return bool(np.all((actions == ALLOW) | (actions == LOG))) and len(np.unique(tables.policy_tier)) <= 1
+
+
+def _evaluate_allow_only(
+    compiled: CompiledCluster, tables: DirectionTables, is_ingress: bool, allowed: np.ndarray, full: np.ndarray
+) -> np.ndarray:
+    """`evaluate_direction_numpy` without the undecided and parked bits, which Allow rules in a single tier
+    reduce to: a target with policies leaves undecided what it does not allow (tier default Pass) or
+    nothing (tier default Deny); a target without any leaves everything undecided. The final default then
+    allows the undecided bits of its targets."""
+    for pol, targets in enumerate(tables.policy_targets):
+        if len(targets):
+            for _, chosen, peers, mask in _rule_blocks(compiled, tables, pol, targets, is_ingress):
+                allowed[chosen[:, None], peers[None, :]] |= mask
+    allowed &= full
+    has_policies = np.diff(tables.target_policy_ptr) > 0
+    passes_rest = len(tables.policies) and tables.tier_default[tables.policy_tier[0]] != TIER_DENY
+    allow_rest = tables.target_default == FINAL_ALLOW
+    allowed[allow_rest & ~has_policies] = full
+    if passes_rest:
+        allowed[allow_rest & has_policies] = full
+    return allowed
+
+
+def _rule_blocks(compiled: CompiledCluster, tables: DirectionTables, pol: int, targets: np.ndarray, is_ingress: bool):
+    """Each rule of one policy that applies, in order: (action, the targets it applies to, its peers, and
+    the service bits it matches, shaped to broadcast over targets x peers)."""
     n_classes = compiled.n_classes
     for r in range(tables.policy_rule_ptr[pol], tables.policy_rule_ptr[pol + 1]):
         action = tables.rule_action[r]
@@ -123,6 +147,21 @@ def _apply_rules(
             mask = mask[None, :, :]
         else:
             mask = base[None, None, :]
+        yield action, chosen, peers, mask
+
+
+def _apply_rules(
+    compiled: CompiledCluster,
+    tables: DirectionTables,
+    pol: int,
+    targets: np.ndarray,
+    is_ingress: bool,
+    allowed: np.ndarray,
+    undecided: np.ndarray,
+    passed: np.ndarray,
+) -> None:
+    """One policy's rules, in order, for all its targets at once."""
+    for action, chosen, peers, mask in _rule_blocks(compiled, tables, pol, targets, is_ingress):
         block = (chosen[:, None], peers[None, :])  # what np.ix_ builds, without its checks (per rule)
         open_bits = undecided[block]
         matched = open_bits & mask
