@@ -73,9 +73,10 @@ def evaluate_direction_numpy(compiled: CompiledCluster, tables: DirectionTables,
     undecided[:] = full
     passed = np.zeros_like(allowed)
     ends = run_ends(tables, n_classes)
+    named_masks_of = _NamedMasks(compiled)
     for pol, targets in enumerate(tables.policy_targets):
         if len(targets):
-            _apply_rules(compiled, tables, pol, targets, is_ingress, allowed, undecided, passed)
+            _apply_rules(compiled, tables, pol, targets, is_ingress, named_masks_of, allowed, undecided, passed)
         finished = ends[pol]
         if len(finished):
             if tables.tier_default[tables.policy_tier[pol]] == TIER_DENY:
@@ -104,9 +105,10 @@ def _evaluate_allow_only(
     reduce to: a target with policies leaves undecided what it does not allow (tier default Pass) or
     nothing (tier default Deny); a target without any leaves everything undecided. The final default then
     allows the undecided bits of its targets."""
+    named_masks_of = _NamedMasks(compiled)
     for pol, targets in enumerate(tables.policy_targets):
         if len(targets):
-            for _, chosen, peers, mask in _rule_blocks(compiled, tables, pol, targets, is_ingress):
+            for _, chosen, peers, mask in _rule_blocks(compiled, tables, pol, targets, is_ingress, named_masks_of):
                 allowed[chosen[:, None], peers[None, :]] |= mask
     allowed &= full
     has_policies = np.diff(tables.target_policy_ptr) > 0
@@ -118,7 +120,32 @@ def _evaluate_allow_only(
     return allowed
 
 
-def _rule_blocks(compiled: CompiledCluster, tables: DirectionTables, pol: int, targets: np.ndarray, is_ingress: bool):
+class _NamedMasks:
+    """`named_masks` for every class at once, by the rule's (base, named ports, filter): thousands of rules
+    name the same few ports (`http`, `metrics`), so each distinct set is resolved once per direction."""
+
+    def __init__(self, compiled: CompiledCluster):
+        self._classes = np.arange(compiled.n_classes)
+        self._symbol_atom = compiled.symbol_atom
+        self._tables: dict[bytes, np.ndarray] = {}
+
+    def __call__(self, base: np.ndarray, symbols: np.ndarray, name_filter: np.ndarray) -> np.ndarray:
+        key = b"|".join((base.tobytes(), symbols.tobytes(), name_filter.tobytes()))
+        table = self._tables.get(key)
+        if table is None:
+            table = named_masks(base, self._classes, symbols, name_filter, self._symbol_atom)
+            self._tables[key] = table
+        return table
+
+
+def _rule_blocks(
+    compiled: CompiledCluster,
+    tables: DirectionTables,
+    pol: int,
+    targets: np.ndarray,
+    is_ingress: bool,
+    named_masks_of: _NamedMasks,
+):
     """Each rule of one policy that applies, in order: (action, the targets it applies to, its peers, and
     the service bits it matches, shaped to broadcast over targets x peers)."""
     n_classes = compiled.n_classes
@@ -139,11 +166,11 @@ def _rule_blocks(compiled: CompiledCluster, tables: DirectionTables, pol: int, t
         base = tables.rule_service[r]
         name_filter = tables.rule_symbol_filter[r]
         if len(symbols) and is_ingress:  # named ports resolve on the destination: the target
-            mask = named_masks(base, chosen, symbols, name_filter, compiled.symbol_atom)[:, None, :]
+            mask = named_masks_of(base, symbols, name_filter)[chosen][:, None, :]
         elif len(symbols):  # egress: on the destination peer, when it is a pod class
             mask = np.tile(base, (len(peers), 1))
             pods = peers < n_classes
-            mask[pods] = named_masks(base, peers[pods], symbols, name_filter, compiled.symbol_atom)
+            mask[pods] = named_masks_of(base, symbols, name_filter)[peers[pods]]
             mask = mask[None, :, :]
         else:
             mask = base[None, None, :]
@@ -156,12 +183,13 @@ def _apply_rules(
     pol: int,
     targets: np.ndarray,
     is_ingress: bool,
+    named_masks_of: _NamedMasks,
     allowed: np.ndarray,
     undecided: np.ndarray,
     passed: np.ndarray,
 ) -> None:
     """One policy's rules, in order, for all its targets at once."""
-    for action, chosen, peers, mask in _rule_blocks(compiled, tables, pol, targets, is_ingress):
+    for action, chosen, peers, mask in _rule_blocks(compiled, tables, pol, targets, is_ingress, named_masks_of):
         block = (chosen[:, None], peers[None, :])  # what np.ix_ builds, without its checks (per rule)
         open_bits = undecided[block]
         matched = open_bits & mask
