@@ -62,6 +62,10 @@ PLAIN_VALUES = [
     "--x",
     "---",
     "a b  c",
+    "role in {'a', 'b'}",
+    'has(x) && y == "z"',
+    "a[0]",
+    "x]",
     "1:20",
     "190:20:30",
     "<<",
@@ -71,7 +75,7 @@ PLAIN_VALUES = [
     "x ?",
     "1..2",
 ]
-QUOTED_VALUES = ["", "a: b", "# not a comment", "80", "true", "it", "[x]", "{}", "- x", "  pad  "]
+QUOTED_VALUES = ["it''s", "", "a: b", "# not a comment", "80", "true", "it", "[x]", "{}", "- x", "  pad  "]
 
 
 def _scalar() -> st.SearchStrategy[tuple[str, str]]:
@@ -116,8 +120,6 @@ def _render_scalar(leaf: tuple[str, Any], trailing: str) -> str:
     if kind == "plain":
         return value + trailing
     quote, inner = value
-    if quote == "'" and "'" in inner:
-        inner = inner.replace("'", "")
     return f"{quote}{inner}{quote}{trailing}"
 
 
@@ -300,6 +302,8 @@ _TEMPLATES = [
     "a:\n  b: 1\n {c}c: 2\n",
     "{c}\na: 1\n",
     "a: 1\n{c}--\n",
+    "a: 'x''{c}'\n",
+    "a: 'x'{c}'y'\n",
 ]
 
 
@@ -324,7 +328,6 @@ def test_block_reader_never_reads_a_character_differently(template: str) -> None
         "a: &x 1\nb: *x\n",  # anchors and aliases
         "a: !Ref x\n",  # tags
         "a: b\n  c\n",  # a plain scalar continued on the next line
-        "a: 'x''y'\n",  # quote escapes
         'a: "x\\ny"\n',
         "a:\nb: 1\n",  # a key without a value
         "a:\tb\n",  # tabs

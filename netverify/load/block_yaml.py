@@ -31,12 +31,12 @@ _LINE = re.compile(r"""^( *)(- +)?(?:([A-Za-z0-9_][\w./-]*|"[^"\\\n]*"|'[^'\n]*'
 #: Lines that begin or end a document, or carry a directive (only a bare `---` is in the subset).
 _MARKER = re.compile(r"^(?:---|\.\.\.|%).*$", re.M)
 _DOUBLE = re.compile(r'"([^"\\]*)"(?: +#.*| *)$')
-_SINGLE = re.compile(r"'([^']*)'(?: +#.*| *)$")
+_SINGLE = re.compile(r"'((?:[^']|'')*)'(?: +#.*| *)$")  # `''` is a quote inside single quotes
 _EMPTY_FLOW = re.compile(r"(\{\}|\[\])(?: +#.*| *)$")
-#: What a one-line plain scalar of the subset may not contain (flow brackets, which the subset leaves to
-#: libyaml, and a colon that would make it a key) and may not start with (YAML indicators; `-` only as in
-#: `-1` or `--x`).
-_NOT_INSIDE = re.compile(r"[\[\]{}]|: |:$")
+#: What a one-line plain scalar may not contain (a colon that would make it a key; flow brackets and commas
+#: are ordinary characters past the first in block context, as in Calico's `role in {'a', 'b'}`) and may not
+#: start with (YAML indicators; `-` only as in `-1` or `--x`).
+_NOT_INSIDE = re.compile(r": |:$")
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _MISSING: Any = object()
 
@@ -180,7 +180,7 @@ class _Reader:
             quoted = (_DOUBLE if first == '"' else _SINGLE).match(text)
             if quoted is None:
                 raise _Declined
-            value = quoted.group(1)
+            value = quoted.group(1) if first == '"' else quoted.group(1).replace("''", "'")
         else:
             if first in _INDICATORS and (first != "-" or len(text) < 2 or text[1] == " "):
                 raise _Declined
