@@ -458,21 +458,26 @@ def _parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = _parse(parser, argv)
-    # One command builds millions of long-lived objects (documents, positions, policies) that all live until
-    # it ends; the cyclic collector would walk them again and again for nothing (~15% of a run's CPU).
+    """Run one command in this process; the cyclic collector is back on afterwards if it was on before."""
     collecting = gc.isenabled()
-    gc.disable()
     try:
-        return _run(args)
+        return _command(argv)
     finally:
         if collecting:  # in-process callers (tests, notebooks) get their collector back
             gc.enable()
 
 
+def _command(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    args = _parse(parser, argv)
+    # One command builds millions of long-lived objects (documents, positions, policies) that all live until
+    # it ends; the cyclic collector would walk them again and again for nothing (~15% of a run's CPU).
+    gc.disable()
+    return _run(args)
+
+
 def run(argv: Sequence[str] | None = None) -> NoReturn:
-    """The console script: `main`, then exit without tearing the interpreter down.
+    """The console script: one command, then exit without tearing the interpreter down.
 
     A command ends with millions of objects alive (documents, positions, tables); freeing them one by one
     at exit took longer than some whole commands (60 ms of 0.9 s at 800 workloads). The exit handlers that
@@ -482,7 +487,7 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
     # netverify's own input schemas, which nobody observes: up to a tenth of a second per run. A value the
     # user set wins; in-process callers of `main` keep their plugins.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    code = main(argv)
+    code = _command(argv)  # not main: turning the collector back on would make it walk everything once more
     try:
         atexit._run_exitfuncs()
     finally:
