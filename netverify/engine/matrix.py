@@ -126,8 +126,7 @@ class ConnectivityMatrix:
             family, address = parse_address(ident)
         except ValueError:
             raise KeyError(
-                f"no endpoint {ident!r}: expected namespace/name of a pod or workload, a host endpoint's name, "
-                "or an IP"
+                f"no endpoint {ident!r}: expected namespace/name of a pod or workload, a host endpoint's name, or an IP"
             ) from None
         atom = self.compiled.atoms.index_of(family, address)
         if atom is None:
@@ -158,21 +157,32 @@ class ConnectivityMatrix:
     def connections(self, per_pod: bool = False) -> Iterator[tuple[Endpoint, Endpoint, ConnSet]]:
         """Every pair with some allowed traffic, pod to itself left out, in a stable order: each source's
         pod destinations then its external ones, then the external sources."""
+        space = self.compiled.services
+        sources, destinations, words = self.connection_table(per_pod)
+        for src, dst, row in zip(sources, destinations, words, strict=True):
+            yield src, dst, ConnSet(row, space)
+
+    def connection_table(self, per_pod: bool = False) -> tuple[list[Endpoint], list[Endpoint], np.ndarray]:
+        """`connections` as columns: the sources, the destinations, and the allowed service words of each
+        pair (pairs x words), for callers that treat the pairs in bulk (the JSON of a large matrix)."""
         pods = self.workload_endpoints(per_pod)
         external = self.external_endpoints()
         c = self.n_classes
-        space = self.compiled.services
         pod_classes = np.array([e.class_index for e in pods], dtype=np.int64)
-        columns = np.concatenate([pod_classes, np.array([c + e.atoms[0] for e in external], dtype=np.int64)])
+        ext_columns = np.array([c + e.atoms[0] for e in external], dtype=np.int64)
+        columns = np.concatenate([pod_classes, ext_columns])
         targets = pods + external
-        nonempty = self.pod_rows.any(axis=2)[np.ix_(pod_classes, columns)]
-        for i, k in zip(*np.nonzero(nonempty), strict=True):
-            src, dst = pods[i], targets[k]
-            if dst.id != src.id:
-                yield src, dst, ConnSet(self.pod_rows[src.class_index, columns[k]], space)
+        first = {}  # endpoint id -> its first index: a pair of one id is a pod to itself
+        same = np.array([first.setdefault(e.id, i) for i, e in enumerate(targets)], dtype=np.int64)
+        rows, cols = np.nonzero(self.pod_rows.any(axis=2)[np.ix_(pod_classes, columns)])
+        keep = same[rows] != same[cols]
+        rows, cols = rows[keep], cols[keep]
+        sources = [pods[i] for i in rows.tolist()]
+        destinations = [targets[k] for k in cols.tolist()]
+        words = self.pod_rows[pod_classes[rows], columns[cols]]
         if external:
-            ext_columns = np.array([c + e.atoms[0] for e in external], dtype=np.int64)
-            incoming = self.ingress.any(axis=2)[np.ix_(pod_classes, ext_columns)].T
-            for x, i in zip(*np.nonzero(incoming), strict=True):
-                src, dst = external[x], pods[i]
-                yield src, dst, ConnSet(self.ingress[dst.class_index, ext_columns[x]], space)
+            ext, into = np.nonzero(self.ingress.any(axis=2)[np.ix_(pod_classes, ext_columns)].T)
+            sources += [external[x] for x in ext.tolist()]
+            destinations += [pods[i] for i in into.tolist()]
+            words = np.concatenate([words, self.ingress[pod_classes[into], ext_columns[ext]]])
+        return sources, destinations, words

@@ -7,6 +7,8 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from netverify.engine.connset import ConnSet
 from netverify.engine.matrix import ConnectivityMatrix
 from netverify.report import jsonfmt
@@ -27,24 +29,12 @@ class MatrixView:
 
 
 def render_json(view: MatrixView) -> str:
-    from netverify.engine.external_paths import load_balancer_endpoints
+    from netverify.engine.external_paths import load_balancer_endpoints, load_balancer_flows
 
     m = view.matrix
-    # thousands of entries share few endpoints and few connection sets: each is encoded once, and every
-    # entry's one-line text is assembled from those pieces
-    described: dict[bytes, tuple[object, str]] = {}
+    # Tens of thousands of entries share few endpoints and few connection sets: each is encoded once, and
+    # every entry's one-line text is assembled from those pieces.
     names: dict[str, str] = {}
-
-    def describe(conn) -> tuple[object, str]:
-        if not isinstance(conn, ConnSet):  # a load balancer's listener ports
-            data = conn.to_json()
-            return data, jsonfmt.dumps_compact(data)
-        key = conn.words.tobytes()
-        found = described.get(key)
-        if found is None:
-            data = conn.to_json()
-            found = described[key] = (data, jsonfmt.dumps_compact(data))
-        return found
 
     def name(ident: str) -> str:
         found = names.get(ident)
@@ -52,11 +42,21 @@ def render_json(view: MatrixView) -> str:
             found = names[ident] = jsonfmt.dumps_compact(ident)
         return found
 
-    connections = []
-    for src, dst, conn in view.connections():
-        data, text = describe(conn)
-        line = f'{{"src": {name(src.id)}, "dst": {name(dst.id)}, "conn": {text}}}'
-        connections.append(jsonfmt.Encoded({"src": src.id, "dst": dst.id, "conn": data}, line))
+    def entry(src: str, dst: str, data: object, text: str) -> jsonfmt.Encoded:
+        line = f'{{"src": {name(src)}, "dst": {name(dst)}, "conn": {text}}}'
+        return jsonfmt.Encoded({"src": src, "dst": dst, "conn": data}, line)
+
+    sources, destinations, words = m.connection_table(view.per_pod)
+    distinct, which = np.unique(words, axis=0, return_inverse=True)
+    conns = [ConnSet(row, m.compiled.services).to_json() for row in distinct]
+    texts = [jsonfmt.dumps_compact(data) for data in conns]
+    connections = [
+        entry(src.id, dst.id, conns[k], texts[k])
+        for src, dst, k in zip(sources, destinations, which.reshape(-1).tolist(), strict=True)
+    ]
+    for src, dst, conn in load_balancer_flows(m, view.per_pod):
+        data = conn.to_json()
+        connections.append(entry(src.id, dst.id, data, jsonfmt.dumps_compact(data)))
     data = {
         "endpoints": [e.to_json() for e in m.endpoints(view.per_pod)] + load_balancer_endpoints(m),
         "connections": connections,
@@ -95,9 +95,7 @@ def _label(endpoint) -> str:
 def render_text(view: MatrixView) -> str:
     """Aligned `source => destination : services`, grouped by source, with a one-line summary."""
     m = view.matrix
-    lines: list[tuple[str, str, str]] = [
-        (_label(src), _label(dst), str(conn)) for src, dst, conn in view.connections()
-    ]
+    lines: list[tuple[str, str, str]] = [(_label(src), _label(dst), str(conn)) for src, dst, conn in view.connections()]
     endpoints = m.endpoints(view.per_pod)
     workloads = sum(1 for e in endpoints if not e.is_external)
     summary = (
