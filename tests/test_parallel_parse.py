@@ -243,3 +243,30 @@ def test_what_a_failing_helper_parsed_before_failing_is_used(tmp_path, monkeypat
     assert [(d.file, d.data, d.source_map.positions, d.base) for d in documents] == serial[0]
     assert [str(d) for d in diagnostics] == serial[1]
     assert len(here) == 12 - 2  # the helper's first two files came from the helper, the third failed there
+
+
+def test_packed_source_maps_answer_every_question_as_before():
+    """The helper sends positions packed; every path (and every path below a recorded one) locates as in
+    the unpacked map, the map compares equal, and it survives pickling packed."""
+    import pickle
+
+    from netverify.load.documents import SourceMap
+
+    text = (ROOT / "fixtures").glob("**/*.yaml")
+    checked = 0
+    for path in sorted(text):
+        docs, _ = sources.read_file(str(path), str(path))
+        for doc in docs:
+            plain = doc.source_map
+            packed = pickle.loads(pickle.dumps(plain))
+            packed.pack()
+            packed = pickle.loads(pickle.dumps(packed))
+            assert packed._packed is not None or len(plain.positions) <= 1
+            assert packed.locate(()) == plain.locate(())
+            for where in list(plain.positions)[:50]:
+                for probe in (where, (*where, "below"), (*where, 0, "deeper")):
+                    assert packed.locate(probe) == plain.locate(probe), (path, probe)
+            assert packed == plain and packed.positions == plain.positions
+            checked += 1
+    assert checked > 20
+    assert SourceMap("f").locate(("a",)).line == 0

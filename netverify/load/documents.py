@@ -6,7 +6,8 @@ never injected into it, so the data stays exactly what the user wrote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import marshal
+from dataclasses import dataclass
 from typing import Any
 
 from netverify.model.source import SourceRef
@@ -14,24 +15,80 @@ from netverify.model.source import SourceRef
 Path = tuple[str | int, ...]
 
 
-@dataclass(slots=True)
 class SourceMap:
-    """Path from the document root -> (line, column), both 1-based."""
+    """Path from the document root -> (line, column), both 1-based.
 
-    file: str
-    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    tags: dict[Path, str] = field(default_factory=dict)  # local YAML tags (`!Ref`): only CloudFormation has them
+    A map can travel between processes packed (`pack`): only the root's position stays a dict, the rest is
+    one marshalled string, unpacked on the first question about any other path. Loading asks most
+    documents only where they begin, and unpickling the full tables was most of what a read-ahead
+    helper's results cost the main process.
+    """
+
+    __slots__ = ("file", "_positions", "_packed", "tags")
+
+    def __init__(
+        self,
+        file: str,
+        positions: dict[Path, tuple[int, int]] | None = None,
+        tags: dict[Path, str] | None = None,  # local YAML tags (`!Ref`): only CloudFormation has them
+    ):
+        self.file = file
+        self._positions = {} if positions is None else positions
+        self._packed: bytes | None = None
+        self.tags = {} if tags is None else tags
+
+    @property
+    def positions(self) -> dict[Path, tuple[int, int]]:
+        if self._packed is not None:
+            self._unpack()
+        return self._positions
+
+    def pack(self) -> None:
+        """Marshal every position but the root's (idempotent; a map that cannot be marshalled stays as it
+        is). Marshal, not pickle: the tables hold only tuples, strings and ints, and load faster so."""
+        if self._packed is not None or len(self._positions) <= 1:
+            return
+        try:
+            packed = marshal.dumps(self._positions)
+        except ValueError:  # pragma: no cover - positions are tuples of str and int by construction
+            return
+        root = self._positions.get(())
+        self._packed = packed
+        self._positions = {} if root is None else {(): root}
+
+    def _unpack(self) -> None:
+        self._positions = marshal.loads(self._packed)  # noqa: S302 - written by our own read-ahead helper
+        self._packed = None
 
     def locate(self, path: Path = ()) -> SourceRef:
         """Position of `path`, or of its nearest recorded ancestor (line 0 when nothing is known)."""
         path = tuple(path)
+        if path and self._packed is not None:
+            self._unpack()
+        positions = self._positions
         while True:
-            found = self.positions.get(path)
+            found = positions.get(path)
             if found is not None:
                 return SourceRef(self.file, found[0], found[1])
             if not path:
                 return SourceRef(self.file, 0)
             path = path[:-1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceMap):
+            return NotImplemented
+        return (self.file, self.positions, self.tags) == (other.file, other.positions, other.tags)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return f"SourceMap(file={self.file!r}, positions={self.positions!r}, tags={self.tags!r})"
+
+    def __getstate__(self) -> tuple:
+        return (self.file, self._positions, self._packed, self.tags)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.file, self._positions, self._packed, self.tags = state
 
 
 @dataclass(slots=True)

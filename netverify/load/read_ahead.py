@@ -136,7 +136,10 @@ def _help(files: list[tuple[str, str]], board: mmap.mmap, results: IO[bytes]) ->
             if index >= lowest:
                 break
             _COUNTER.pack_into(board, _HELPER_NEXT, index + 1)
-            pickle.dump((index, read_file(*files[index])), results, protocol=pickle.HIGHEST_PROTOCOL)
+            result = read_file(*files[index])
+            for document in result[0]:  # most positions are never asked for: they cross packed
+                document.source_map.pack()
+            pickle.dump((index, result), results, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException:  # noqa: BLE001 - whatever happens here, the parent parses what is missing
         code = 1
     finally:
