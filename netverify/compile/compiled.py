@@ -38,9 +38,10 @@ def peer_nodes(policies: list[Policy]) -> Iterable[PeerMatch]:
             yield from walk_peer(tree)
 
 
-def mentioned_ranges(cluster: Cluster) -> list[IPRange]:
+def mentioned_ranges(cluster: Cluster, nodes: list[PeerMatch]) -> list[IPRange]:
+    """`nodes`: the peer nodes of the cluster's policies (`peer_nodes`)."""
     found: list[IPRange] = []
-    for node in peer_nodes(cluster.policies):
+    for node in nodes:
         if isinstance(node, NetPeer):
             found.extend(node.ranges)
     for network_set in cluster.network_sets:
@@ -62,9 +63,9 @@ def pod_address_space(cluster: Cluster, pod_cidrs: tuple[str, ...] | list[str] |
     return pod_ranges(pod_cidrs)
 
 
-def identified_ids(cluster: Cluster) -> set[str]:
-    """Endpoint ids some `ByIdentity` peer names: those endpoints need classes of their own."""
-    return {ident for node in peer_nodes(cluster.policies) if isinstance(node, ByIdentity) for ident in node.ids}
+def identified_ids(nodes: list[PeerMatch]) -> set[str]:
+    """Endpoint ids some `ByIdentity` peer node names: those endpoints need classes of their own."""
+    return {ident for node in nodes if isinstance(node, ByIdentity) for ident in node.ids}
 
 
 def final_defaults(classes: list[EndpointClass]) -> np.ndarray:
@@ -113,11 +114,12 @@ def compile_cluster(
     if isinstance(profile, str):
         profile = get_profile(profile)
     extra_services = tuple(extra_services)
-    ranges = mentioned_ranges(cluster)
+    nodes = list(peer_nodes(cluster.policies))  # walked once for both of its uses
+    ranges = mentioned_ranges(cluster, nodes)
     groups = cluster.endpoint_groups
     has_ipv6 = any(family == 6 for group in groups for family, _ in group.ips)
     atoms = IPAtoms(ranges, include_ipv6=has_ipv6)
-    classes, group_class = build_classes(groups, atoms, identified_ids(cluster))
+    classes, group_class = build_classes(groups, atoms, identified_ids(nodes))
     service_trees = [
         rule.service for policy in cluster.policies for rules in (policy.ingress, policy.egress) for rule in rules or ()
     ]
