@@ -18,11 +18,14 @@ Path = tuple[str | int, ...]
 class SourceMap:
     """Path from the document root -> (line, column), both 1-based.
 
-    A map can travel between processes packed (`pack`): only the root's position stays a dict, the rest is
-    one marshalled string, unpacked on the first question about any other path. Loading asks most
-    documents only where they begin, and unpickling the full tables was most of what a read-ahead
-    helper's results cost the main process.
+    A map can travel between processes packed (`pack`): the positions of paths up to `EAGER_DEPTH` long
+    stay a dict, the deeper ones are one marshalled string, unpacked on the first question about a deeper
+    path. Loading asks where a document begins and where its policy rules are (`spec.ingress[3]`); only
+    error messages go deeper. Unpickling the full tables was most of what a read-ahead helper's results
+    cost the main process.
     """
+
+    EAGER_DEPTH = 3
 
     __slots__ = ("file", "_positions", "_packed", "tags")
 
@@ -44,26 +47,30 @@ class SourceMap:
         return self._positions
 
     def pack(self) -> None:
-        """Marshal every position but the root's (idempotent; a map that cannot be marshalled stays as it
-        is). Marshal, not pickle: the tables hold only tuples, strings and ints, and load faster so."""
-        if self._packed is not None or len(self._positions) <= 1:
+        """Marshal the positions of paths deeper than EAGER_DEPTH (idempotent; a map that cannot be
+        marshalled stays as it is). Marshal, not pickle: the tables hold only tuples, strings and ints, and
+        load faster so."""
+        if self._packed is not None:
+            return
+        limit = self.EAGER_DEPTH
+        deep = {path: at for path, at in self._positions.items() if len(path) > limit}
+        if not deep:
             return
         try:
-            packed = marshal.dumps(self._positions)
+            packed = marshal.dumps(deep)
         except ValueError:  # pragma: no cover - positions are tuples of str and int by construction
             return
-        root = self._positions.get(())
+        self._positions = {path: at for path, at in self._positions.items() if len(path) <= limit}
         self._packed = packed
-        self._positions = {} if root is None else {(): root}
 
     def _unpack(self) -> None:
-        self._positions = marshal.loads(self._packed)  # noqa: S302 - written by our own read-ahead helper
+        self._positions.update(marshal.loads(self._packed))  # noqa: S302 - written by our read-ahead helper
         self._packed = None
 
     def locate(self, path: Path = ()) -> SourceRef:
         """Position of `path`, or of its nearest recorded ancestor (line 0 when nothing is known)."""
         path = tuple(path)
-        if path and self._packed is not None:
+        if len(path) > self.EAGER_DEPTH and self._packed is not None:
             self._unpack()
         positions = self._positions
         while True:
