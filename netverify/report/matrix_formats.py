@@ -42,23 +42,27 @@ def render_json(view: MatrixView) -> str:
             found = names[ident] = jsonfmt.dumps_compact(ident)
         return found
 
-    def entry(src: str, dst: str, data: object, text: str) -> jsonfmt.Encoded:
-        line = f'{{"src": {name(src)}, "dst": {name(dst)}, "conn": {text}}}'
-        return jsonfmt.Encoded({"src": src, "dst": dst, "conn": data}, line)
-
     sources, destinations, words = m.connection_table(view.per_pod)
     distinct, which = np.unique(words, axis=0, return_inverse=True)
     conns = [ConnSet(row, m.compiled.services).to_json() for row in distinct]
     texts = [jsonfmt.dumps_compact(data) for data in conns]
-    connections = [
-        entry(src.id, dst.id, conns[k], texts[k])
+    endpoints = m.endpoints(view.per_pod)
+    for endpoint in endpoints:
+        name(endpoint.id)
+    encoded = jsonfmt.Encoded
+    connections = [  # inline: one entry per allowed pair, tens of thousands of them
+        encoded(
+            {"src": src.id, "dst": dst.id, "conn": conns[k]},
+            f'{{"src": {names[src.id]}, "dst": {names[dst.id]}, "conn": {texts[k]}}}',
+        )
         for src, dst, k in zip(sources, destinations, which.reshape(-1).tolist(), strict=True)
     ]
     for src, dst, conn in load_balancer_flows(m, view.per_pod):
         data = conn.to_json()
-        connections.append(entry(src.id, dst.id, data, jsonfmt.dumps_compact(data)))
+        line = f'{{"src": {name(src.id)}, "dst": {name(dst.id)}, "conn": {jsonfmt.dumps_compact(data)}}}'
+        connections.append(encoded({"src": src.id, "dst": dst.id, "conn": data}, line))
     data = {
-        "endpoints": [e.to_json() for e in m.endpoints(view.per_pod)] + load_balancer_endpoints(m),
+        "endpoints": [e.to_json() for e in endpoints] + load_balancer_endpoints(m),
         "connections": connections,
     }
     return jsonfmt.dumps(data) + "\n"
