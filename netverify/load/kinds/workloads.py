@@ -37,7 +37,8 @@ class ContainerSpec(Lenient):
 
 
 class PodSpec(Lenient):
-    containers: list[ContainerSpec] = Field(default_factory=list)
+    # a lambda, not `list`: pydantic reads the factory's signature, and a builtin's costs a tokenizer run
+    containers: list[ContainerSpec] = Field(default_factory=lambda: [])
     initContainers: list[ContainerSpec] | None = None
     serviceAccountName: StrictStr | None = None
     serviceAccount: StrictStr | None = None  # deprecated alias, still honoured by the API server
