@@ -3,7 +3,7 @@
 Usage: python benchmarks/stages.py DIR [--command matrix|check] [--contract FILE] [--pod-cidr CIDR]
 
 Imports are timed too, because at a few hundred workloads they are a large share of the whole-process time
-that the NCA comparison measures. Reading is split into parsing YAML (libyaml events into documents with
+that the NCA comparison measures. Reading is split into parsing YAML (text into documents with
 positions) and building the model (validation and translation of every object), so a profile at 100,000
 pods says which of the two to attack.
 """
@@ -38,7 +38,7 @@ def main() -> None:
 
     mark("import loader (pydantic)")
     documents, diagnostics = read_sources([args.repo])
-    mark("parse YAML (events -> documents + positions)")
+    mark("parse YAML (documents + positions)")
     builder = ClusterBuilder()
     builder.cluster.diagnostics.extend(diagnostics)
     load_documents(documents, builder)

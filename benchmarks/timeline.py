@@ -43,14 +43,16 @@ cli = importlib.import_module("netverify.cli")
 mark("netverify.cli imported")
 read_ahead = importlib.import_module("netverify.load.read_ahead").ReadAhead
 start = read_ahead.start.__func__
-def timed_start(cls, *args, **kwargs):
+def timed_start(cls, *args, **kwargs):  # then the CLI imports what the command needs, until `collect`
     mark("fork helper >")
-    return start(cls, *args, **kwargs)
+    try:
+        return start(cls, *args, **kwargs)
+    finally:
+        mark("fork helper <")
 read_ahead.start = classmethod(timed_start)
 collect, finish = read_ahead.collect, read_ahead._finish
 read_ahead.collect = lambda self: (mark("collect >"), collect(self), mark("collect <"))[1]
 read_ahead._finish = lambda self: (mark("take helper's results >"), finish(self), mark("take helper's results <"))[1]
-wrap("netverify.preload", "preload", "preload imports")
 analyze = cli._analyze
 def timed_analyze(*args, **kwargs):
     wrap("netverify.load.cluster_loader", "load_documents", "validate + translate")
