@@ -14,6 +14,8 @@ undecided (tier default Pass). Undecided bits at the end follow the target's fin
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from netverify.compile.compiled import CompiledCluster
@@ -73,10 +75,10 @@ def evaluate_direction_numpy(compiled: CompiledCluster, tables: DirectionTables,
     undecided[:] = full
     passed = np.zeros_like(allowed)
     ends = run_ends(tables, n_classes)
-    named_masks_of = _NamedMasks(compiled)
+    direction = _Direction(compiled, tables, is_ingress, _NamedMasks(compiled))
     for pol, targets in enumerate(tables.policy_targets):
         if len(targets):
-            _apply_rules(compiled, tables, pol, targets, is_ingress, named_masks_of, allowed, undecided, passed)
+            _apply_rules(direction, pol, targets, allowed, undecided, passed)
         finished = ends[pol]
         if len(finished):
             if tables.tier_default[tables.policy_tier[pol]] == TIER_DENY:
@@ -105,10 +107,10 @@ def _evaluate_allow_only(
     reduce to: a target with policies leaves undecided what it does not allow (tier default Pass) or
     nothing (tier default Deny); a target without any leaves everything undecided. The final default then
     allows the undecided bits of its targets."""
-    named_masks_of = _NamedMasks(compiled)
+    direction = _Direction(compiled, tables, is_ingress, _NamedMasks(compiled))
     for pol, targets in enumerate(tables.policy_targets):
         if len(targets):
-            for _, chosen, peers, mask in _rule_blocks(compiled, tables, pol, targets, is_ingress, named_masks_of):
+            for _, chosen, peers, mask in _rule_blocks(direction, pol, targets):
                 allowed[chosen[:, None], peers[None, :]] |= mask
     allowed &= full
     has_policies = np.diff(tables.target_policy_ptr) > 0
@@ -138,16 +140,19 @@ class _NamedMasks:
         return table
 
 
-def _rule_blocks(
-    compiled: CompiledCluster,
-    tables: DirectionTables,
-    pol: int,
-    targets: np.ndarray,
-    is_ingress: bool,
-    named_masks_of: _NamedMasks,
-):
+class _Direction(NamedTuple):
+    """What every rule of one direction's evaluation reads."""
+
+    compiled: CompiledCluster
+    tables: DirectionTables
+    is_ingress: bool
+    named_masks_of: _NamedMasks
+
+
+def _rule_blocks(direction: _Direction, pol: int, targets: np.ndarray):
     """Each rule of one policy that applies, in order: (action, the targets it applies to, its peers, and
     the service bits it matches, shaped to broadcast over targets x peers)."""
+    compiled, tables, is_ingress, named_masks_of = direction
     n_classes = compiled.n_classes
     for r in range(tables.policy_rule_ptr[pol], tables.policy_rule_ptr[pol + 1]):
         action = tables.rule_action[r]
@@ -178,18 +183,15 @@ def _rule_blocks(
 
 
 def _apply_rules(
-    compiled: CompiledCluster,
-    tables: DirectionTables,
+    direction: _Direction,
     pol: int,
     targets: np.ndarray,
-    is_ingress: bool,
-    named_masks_of: _NamedMasks,
     allowed: np.ndarray,
     undecided: np.ndarray,
     passed: np.ndarray,
 ) -> None:
     """One policy's rules, in order, for all its targets at once."""
-    for action, chosen, peers, mask in _rule_blocks(compiled, tables, pol, targets, is_ingress, named_masks_of):
+    for action, chosen, peers, mask in _rule_blocks(direction, pol, targets):
         block = (chosen[:, None], peers[None, :])  # what np.ix_ builds, without its checks (per rule)
         open_bits = undecided[block]
         matched = open_bits & mask
