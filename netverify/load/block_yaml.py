@@ -16,7 +16,6 @@ and last lines; a property test holds it to that on generated and on mutated doc
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from typing import Any
 
 from netverify.load.documents import Path
@@ -64,32 +63,36 @@ class _Reader:
         self.values: dict[str, Any] = {}
 
     def documents(self, text: str) -> list[Built]:
-        lines = _LINE.findall(text)
-        if len(lines) != text.count("\n") + 1:
-            raise _Declined  # pragma: no cover - one match per line is what the pattern is for
-        markers = []
+        total = text.count("\n") + 1
+        cuts = []  # each `---`: its line, where it starts, where it ends
         line = offset = 0
         for marker in _MARKER.finditer(text):
             if marker.group() != "---":
                 raise _Declined
             line += text.count("\n", offset, marker.start())
             offset = marker.start()
-            markers.append(line)
+            cuts.append((line, marker.start(), marker.end()))
         built: list[Built] = []
-        bounds = [-1, *markers, len(lines)]
-        for segment, (start, end) in enumerate(pairwise(bounds)):
-            document = self._document(lines, start + 1, end)
+        start_line = start_char = 0
+        for segment, (end_line, end_char, after) in enumerate([*cuts, (total, len(text), len(text))]):
+            # one document's lines at a time: a large file's line table never exists whole
+            lines = _LINE.findall(text, start_char, end_char)
+            if len(lines) != text.count("\n", start_char, end_char) + 1 and start_char <= end_char:
+                raise _Declined  # pragma: no cover - one match per line is what the pattern is for
+            document = self._document(lines, start_line)
             if document is not None:
                 built.append(document)
             elif segment:  # `---` with nothing after it before the next `---` or the end
-                if end == len(lines) and not text.endswith("\n"):
+                if end_line == total and not text.endswith("\n"):
                     raise _Declined  # the stream ends on that `---` line itself
-                built.append(_empty_document(min(end, len(lines) - 1)))
+                built.append(_empty_document(min(end_line, total - 1)))
+            start_line, start_char = end_line + 1, after + 1
         return built
 
-    def _document(self, lines: list[tuple[str, str, str, str]], start: int, end: int) -> Built | None:
-        """Lines [start, end) into one document, or None when they hold nothing but comments and blanks."""
-        if end - start > MAX_NODES // 3:  # a line is at most three nodes (`- key: value`)
+    def _document(self, lines: list[tuple[str, str, str, str]], base: int) -> Built | None:
+        """One document's lines (the first is line `base` of the stream, 0-based), or None when they hold
+        nothing but comments and blanks."""
+        if len(lines) > MAX_NODES // 3:  # a line is at most three nodes (`- key: value`)
             raise _Declined
         values = self.values
         positions: dict[Path, tuple[int, int]] = {}
@@ -97,9 +100,8 @@ class _Reader:
         stack: list[tuple[int, Any, Path, bool]] = []  # the open blocks around the current one
         indent_now, current, path_now, in_map = 0, None, (), True  # the current block
         pending: tuple[str, Path, tuple[int, int]] | None = None  # `key:` waiting for its block
-        first = last = start
-        for index in range(start, end):
-            spaces, dash, key, rest = lines[index]
+        first = last = base
+        for index, (spaces, dash, key, rest) in enumerate(lines, base):
             if not dash and not key:
                 if not rest or rest[0] == "#":
                     continue
@@ -110,7 +112,7 @@ class _Reader:
                 if dash:
                     raise _Declined  # a list at the root: not a manifest
                 root = current = {}
-                indent_now, first = indent, index
+                indent_now, first, root_indent = indent, index, indent
             elif pending is not None:
                 if indent > indent_now or (indent == indent_now and dash):
                     block: Any = [] if dash else {}
@@ -165,7 +167,7 @@ class _Reader:
             return None
         if pending is not None:
             raise _Declined
-        positions[()] = (first + 1, len(lines[first][0]) + 1)
+        positions[()] = (first + 1, root_indent + 1)
         return Built(root, positions, first, last, {})
 
     def _value(self, text: str) -> Any:
