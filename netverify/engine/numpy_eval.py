@@ -69,13 +69,13 @@ def evaluate_direction_numpy(compiled: CompiledCluster, tables: DirectionTables,
     n_classes, n_peers, words = compiled.n_classes, compiled.peers.size, compiled.services.words
     full = np.asarray(compiled.services.full, dtype=np.uint64)
     allowed = np.zeros((n_classes, n_peers, words), dtype=np.uint64)
+    direction = _Direction(compiled, tables, is_ingress, _NamedMasks(compiled))
     if _allow_only(tables):
-        return _evaluate_allow_only(compiled, tables, is_ingress, allowed, full)
+        return _evaluate_allow_only(direction, allowed, full)
     undecided = np.empty_like(allowed)
     undecided[:] = full
     passed = np.zeros_like(allowed)
     ends = run_ends(tables, n_classes)
-    direction = _Direction(compiled, tables, is_ingress, _NamedMasks(compiled))
     for pol, targets in enumerate(tables.policy_targets):
         if len(targets):
             _apply_rules(direction, pol, targets, allowed, undecided, passed)
@@ -100,14 +100,12 @@ def _allow_only(tables: DirectionTables) -> bool:
     return bool(np.all((actions == ALLOW) | (actions == LOG))) and len(np.unique(tables.policy_tier)) <= 1
 
 
-def _evaluate_allow_only(
-    compiled: CompiledCluster, tables: DirectionTables, is_ingress: bool, allowed: np.ndarray, full: np.ndarray
-) -> np.ndarray:
+def _evaluate_allow_only(direction: _Direction, allowed: np.ndarray, full: np.ndarray) -> np.ndarray:
     """`evaluate_direction_numpy` without the undecided and parked bits, which Allow rules in a single tier
     reduce to: a target with policies leaves undecided what it does not allow (tier default Pass) or
     nothing (tier default Deny); a target without any leaves everything undecided. The final default then
     allows the undecided bits of its targets."""
-    direction = _Direction(compiled, tables, is_ingress, _NamedMasks(compiled))
+    tables = direction.tables
     for pol, targets in enumerate(tables.policy_targets):
         if len(targets):
             for _, chosen, peers, mask in _rule_blocks(direction, pol, targets):
